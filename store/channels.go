@@ -31,3 +31,21 @@ func (r *Channels) Activate(ctx context.Context, channelID, guildID, personality
 		channelID, guildID, personalityID)
 	return err
 }
+
+// ActivatedChannels returns the set of channels with an activated personality.
+func (r *Channels) ActivatedChannels(ctx context.Context) (map[string]bool, error) {
+	rows, err := r.pool.Query(ctx, `SELECT channel_id FROM channel_settings WHERE activated_personality_id IS NOT NULL`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}

@@ -22,20 +22,30 @@ type Delivery struct {
 // Deliveries is the repository that makes webhook delivery idempotent.
 type Deliveries struct{ pool *pgxpool.Pool }
 
-// Reserve records the intent to post a chunk and returns the row as it now stands: if the
-// chunk was delivered before (a retried activity), DiscordMessageID is already set.
-func (r *Deliveries) Reserve(ctx context.Context, d Delivery) (Delivery, error) {
-	_, err := r.pool.Exec(ctx, `
+// Reserve records the intent to post a chunk and returns the row as it now stands, and
+// whether this call created it. A row that existed before belongs to an earlier attempt:
+// its DiscordMessageID is set if that attempt finished, and empty if it stopped between
+// posting and recording (the caller then checks the channel before posting again).
+func (r *Deliveries) Reserve(ctx context.Context, d Delivery) (Delivery, bool, error) {
+	tag, err := r.pool.Exec(ctx, `
 		INSERT INTO deliveries (workflow_id, personality_id, chunk_index, channel_id, content_hash)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
 		d.WorkflowID, d.PersonalityID, d.ChunkIndex, d.ChannelID, d.ContentHash)
 	if err != nil {
-		return d, fmt.Errorf("reserve delivery: %w", err)
+		return d, false, fmt.Errorf("reserve delivery: %w", err)
 	}
+	fresh := tag.RowsAffected() == 1
 	err = r.pool.QueryRow(ctx, `SELECT channel_id, content_hash, discord_message_id FROM deliveries
 		WHERE workflow_id = $1 AND personality_id = $2 AND chunk_index = $3`,
 		d.WorkflowID, d.PersonalityID, d.ChunkIndex).Scan(&d.ChannelID, &d.ContentHash, &d.DiscordMessageID)
-	return d, err
+	return d, fresh, err
+}
+
+// Known reports whether a Discord message id is already recorded as a delivered chunk.
+func (r *Deliveries) Known(ctx context.Context, discordMessageID string) (bool, error) {
+	var ok bool
+	err := r.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE discord_message_id = $1)`, discordMessageID).Scan(&ok)
+	return ok, err
 }
 
 // MarkDelivered stores the Discord message id of a posted chunk.

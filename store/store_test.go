@@ -166,16 +166,16 @@ func TestDeliveriesReserveThenDeliver(t *testing.T) {
 	ctx := context.Background()
 	p := lilith(t, "lilith-deliver")
 	d := store.Delivery{WorkflowID: "msg-2", PersonalityID: p.ID, ChunkIndex: 0, ChannelID: "c", ContentHash: "h"}
-	got, err := db.Store.Deliveries.Reserve(ctx, d)
-	if err != nil || got.DiscordMessageID != "" {
+	got, fresh, err := db.Store.Deliveries.Reserve(ctx, d)
+	if err != nil || got.DiscordMessageID != "" || !fresh {
 		t.Fatalf("fresh reservation = %+v, %v", got, err)
 	}
 	got.DiscordMessageID = "999"
 	if err := db.Store.Deliveries.MarkDelivered(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	again, err := db.Store.Deliveries.Reserve(ctx, d)
-	if err != nil || again.DiscordMessageID != "999" {
+	again, fresh, err := db.Store.Deliveries.Reserve(ctx, d)
+	if err != nil || again.DiscordMessageID != "999" || fresh {
 		t.Fatalf("second reservation did not see the delivery: %+v, %v", again, err)
 	}
 	who, err := db.Store.Deliveries.PersonalityForMessage(ctx, "999")

@@ -197,7 +197,7 @@ func (o Options) serverConfig(httpPort int) (*config.Config, error) {
 			InitialFailoverVersion: 1,
 			RPCAddress:             frontend,
 			HTTPAddress:            net.JoinHostPort(o.IP, strconv.Itoa(httpPort)),
-			ClusterID:              "tzurot-dev",
+			ClusterID:              "0b4a4f53-7d3c-4c36-9a5e-2f1e9c7d0a11", // fixed: one dev cluster per data dir
 		}},
 	}
 	conf.DCRedirectionPolicy.Policy = "noop"

@@ -1,0 +1,111 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tzurot/tzurot/activities/llm"
+	"github.com/tzurot/tzurot/activities/prompt"
+	"github.com/tzurot/tzurot/store"
+)
+
+// FetchContext gathers the chat log a personality sees: recent channel messages (read
+// through Discord REST) or, when Discord has none, the stored history; plus what the
+// personalities before it answered to this same message. It trims the oldest lines to the
+// token budget and stores the result in turn_contexts for CallLLM.
+func (a *Activities) FetchContext(ctx context.Context, in FetchContextInput) (FetchContextResult, error) {
+	defer a.keepTyping(ctx, in.Message.ChannelID)()
+	msgs, err := a.Discord.RecentMessages(ctx, in.Message.ChannelID, in.Message.ID, a.Config.HistoryMessages)
+	if err != nil {
+		return FetchContextResult{}, fmt.Errorf("channel history: %w", err)
+	}
+	var lines []prompt.Line
+	if len(msgs) > 0 {
+		lines = channelLines(msgs, a.Discord.BotUserID(), in.Personality.DisplayName)
+	} else {
+		turns, err := a.Store.History.Recent(ctx, in.Message.ChannelID, in.Personality.ID, a.Config.HistoryMessages)
+		if err != nil {
+			return FetchContextResult{}, fmt.Errorf("stored history: %w", err)
+		}
+		lines = storedLines(turns)
+	}
+	for _, r := range in.PriorReplies {
+		lines = append(lines, prompt.Line{Speaker: r.DisplayName + " (character)", Role: "user", Content: r.Text, At: in.Message.CreatedAt})
+	}
+	lines, tokens := TrimToBudget(lines, a.Config.ContextTokens, func(s string) int { return llm.CountTokens(a.Config.Model, s) })
+	if err := a.Store.TurnContexts.Put(ctx, in.WorkflowID, in.Personality.ID, lines); err != nil {
+		return FetchContextResult{}, fmt.Errorf("store turn context: %w", err)
+	}
+	return FetchContextResult{Messages: len(lines), Tokens: tokens}, nil
+}
+
+// channelLines turns Discord messages (newest first) into a chat log (oldest first):
+// this personality's webhook posts are its own assistant turns, other characters speak as
+// characters, humans by name.
+func channelLines(msgs []ChannelMessage, botID, self string) []prompt.Line {
+	lines := make([]prompt.Line, 0, len(msgs))
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if m.Content == "" {
+			continue
+		}
+		l := prompt.Line{Speaker: m.AuthorName, Role: "user", Content: m.Content, At: m.CreatedAt}
+		switch {
+		case (m.WebhookID != "" || m.AuthorID == botID) && m.AuthorName == self:
+			l.Role = "assistant"
+		case m.WebhookID != "" || m.IsBot:
+			l.Speaker = m.AuthorName + " (character)"
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+func storedLines(turns []store.Turn) []prompt.Line {
+	lines := make([]prompt.Line, 0, len(turns))
+	for _, t := range turns {
+		lines = append(lines, prompt.Line{Speaker: t.SpeakerName, Role: t.Role, Content: t.Content, At: t.CreatedAt})
+	}
+	return lines
+}
+
+// TrimToBudget keeps the newest lines whose tokens fit budget (oldest dropped first) and
+// returns them with their token total. A budget of 0 keeps everything.
+func TrimToBudget(lines []prompt.Line, budget int, count func(string) int) ([]prompt.Line, int) {
+	total := 0
+	start := len(lines)
+	for i := len(lines) - 1; i >= 0; i-- {
+		n := count(lines[i].Speaker) + count(lines[i].Content) + 4 // role and separators
+		if budget > 0 && total+n > budget {
+			break
+		}
+		total += n
+		start = i
+	}
+	return lines[start:], total
+}
+
+// RetrieveMemories finds the memories of this persona with this personality nearest to the
+// message (pgvector, HNSW). Without an embedder it returns none.
+func (a *Activities) RetrieveMemories(ctx context.Context, in RetrieveMemoriesInput) (RetrieveMemoriesResult, error) {
+	if a.Embedder == nil || in.Query == "" {
+		return RetrieveMemoriesResult{}, nil
+	}
+	vec, err := a.Embedder.Embed(ctx, in.Query)
+	if err != nil {
+		return RetrieveMemoriesResult{}, fmt.Errorf("embed query: %w", err)
+	}
+	limit := in.Limit
+	if limit <= 0 {
+		limit = a.Config.MemoryLimit
+	}
+	mems, err := a.Store.Memories.Search(ctx, in.PersonaID, in.PersonalityID, vec, limit)
+	if err != nil {
+		return RetrieveMemoriesResult{}, err
+	}
+	res := RetrieveMemoriesResult{MemoryIDs: make([]string, 0, len(mems))}
+	for _, m := range mems {
+		res.MemoryIDs = append(res.MemoryIDs, m.ID)
+	}
+	return res, nil
+}

@@ -1,0 +1,38 @@
+package activities
+
+import (
+	"context"
+
+	"github.com/tzurot/tzurot/activities/llm"
+	"github.com/tzurot/tzurot/store"
+)
+
+// RecordTurn stores both sides of a finished turn in conversation_history and one
+// usage_logs row. Every write is idempotent, so a retry stores nothing twice.
+func (a *Activities) RecordTurn(ctx context.Context, in RecordTurnInput) (RecordTurnResult, error) {
+	replyID := in.Message.ID + "-reply"
+	if len(in.MessageIDs) > 0 {
+		replyID = in.MessageIDs[0]
+	}
+	err := a.Store.History.Append(ctx,
+		store.Turn{
+			ChannelID: in.Message.ChannelID, GuildID: in.Message.GuildID, PersonalityID: in.Personality.ID,
+			PersonaID: in.User.PersonaID, UserID: in.User.ID, Role: "user", SpeakerName: in.User.DisplayName,
+			Content: in.Message.Content, DiscordMessageID: in.Message.ID, WorkflowID: in.WorkflowID,
+			Tokens: llm.CountTokens(in.Reply.Model, in.Message.Content), CreatedAt: in.Message.CreatedAt,
+		},
+		store.Turn{
+			ChannelID: in.Message.ChannelID, GuildID: in.Message.GuildID, PersonalityID: in.Personality.ID,
+			PersonaID: in.User.PersonaID, UserID: in.User.ID, Role: "assistant", SpeakerName: in.Personality.DisplayName,
+			Content: in.Reply.Text, DiscordMessageID: replyID, WorkflowID: in.WorkflowID, Tokens: in.Reply.TokensOut,
+			CreatedAt: a.now(),
+		})
+	if err != nil {
+		return RecordTurnResult{}, err
+	}
+	return RecordTurnResult{}, a.Store.Usage.Log(ctx, store.UsageLog{
+		WorkflowID: in.WorkflowID, PersonalityID: in.Personality.ID, UserID: in.User.ID,
+		Provider: in.Reply.Provider, Model: in.Reply.Model, TokensIn: in.Reply.TokensIn, TokensOut: in.Reply.TokensOut,
+		IsGuest: in.Key.Guest,
+	})
+}

@@ -1,0 +1,151 @@
+package activities
+
+import "time"
+
+// MessageSnapshot is the trigger a workflow starts from: what the gateway saw, small and
+// self-contained. Context (history, references) is fetched by activities, never here.
+type MessageSnapshot struct {
+	ID                  string
+	ChannelID           string
+	GuildID             string // empty in DMs
+	ParentChannelID     string // set when ChannelID is a thread: webhooks live on the parent
+	AuthorID            string
+	AuthorUsername      string
+	AuthorDisplayName   string
+	Content             string
+	AttachmentURLs      []string
+	ReferencedMessageID string // the message this one replies to, if any
+	CreatedAt           time.Time
+}
+
+// PersonalityRef names one personality that should answer, and why.
+type PersonalityRef struct {
+	ID          string
+	Slug        string
+	DisplayName string
+	AvatarURL   string
+	Reason      string // "reply", "mention" or "activation"
+}
+
+// UserRef is the Tzurot user behind the Discord author and the persona they speak as.
+type UserRef struct {
+	ID          string
+	PersonaID   string
+	DisplayName string
+}
+
+// ResolvePersonalitiesInput asks who answers a message.
+type ResolvePersonalitiesInput struct {
+	Message MessageSnapshot
+	Max     int // cap on personalities per message; 0 means the default
+}
+
+// ResolvePersonalitiesResult lists who answers, in delivery order (reply target first,
+// then mentions left to right), and the user they answer.
+type ResolvePersonalitiesResult struct {
+	Personalities []PersonalityRef
+	User          UserRef
+}
+
+// ResolveKeyInput asks which API key pays for a personality's answer to a user.
+type ResolveKeyInput struct {
+	UserID        string
+	PersonalityID string
+}
+
+// KeyHandle identifies an API key without carrying it: CallLLM decrypts the key the
+// handle names right before the HTTP request, so no secret enters workflow history.
+type KeyHandle struct {
+	Provider    string
+	OwnerUserID string // empty for the system key
+	KeyVersion  int
+	Guest       bool // the operator's key pays (free tier)
+}
+
+// PriorReply is what an earlier personality answered to the same message, so later ones
+// in a multi-character message see it.
+type PriorReply struct {
+	PersonalityID string
+	DisplayName   string
+	Text          string
+}
+
+// FetchContextInput gathers the conversation around a message for one personality.
+type FetchContextInput struct {
+	WorkflowID   string
+	Message      MessageSnapshot
+	Personality  PersonalityRef
+	User         UserRef
+	PriorReplies []PriorReply
+}
+
+// FetchContextResult summarises what was stored for CallLLM; the context itself stays in
+// PostgreSQL (turn_contexts) to keep payloads small.
+type FetchContextResult struct {
+	Messages int
+	Tokens   int
+}
+
+// RetrieveMemoriesInput asks for the memories relevant to a message.
+type RetrieveMemoriesInput struct {
+	Query         string
+	PersonaID     string
+	PersonalityID string
+	Limit         int
+}
+
+// RetrieveMemoriesResult carries memory ids only; CallLLM loads their text.
+type RetrieveMemoriesResult struct {
+	MemoryIDs []string
+}
+
+// CallLLMInput asks for one personality's reply.
+type CallLLMInput struct {
+	WorkflowID  string
+	Message     MessageSnapshot
+	Personality PersonalityRef
+	User        UserRef
+	Key         KeyHandle
+	MemoryIDs   []string
+}
+
+// CallLLMResult is the generated reply and what it cost.
+type CallLLMResult struct {
+	Text         string
+	Provider     string
+	Model        string
+	TokensIn     int
+	TokensOut    int
+	FinishReason string
+}
+
+// DeliverReplyInput posts a reply through the channel's webhook as the personality.
+type DeliverReplyInput struct {
+	WorkflowID  string
+	Message     MessageSnapshot
+	Personality PersonalityRef
+	Text        string
+	// ErrorMessage delivers the personality's own error message instead of Text (with a
+	// reference the user can quote to an operator).
+	ErrorMessage bool
+}
+
+// DeliverReplyResult lists the Discord message ids of the delivered chunks, in order.
+type DeliverReplyResult struct {
+	MessageIDs []string
+}
+
+// RecordTurnInput stores both sides of a finished turn and its usage.
+type RecordTurnInput struct {
+	WorkflowID  string
+	Message     MessageSnapshot
+	Personality PersonalityRef
+	User        UserRef
+	Key         KeyHandle
+	Reply       CallLLMResult
+	MessageIDs  []string
+}
+
+// RecordTurnResult is empty today; it exists so fields can be added without breaking
+// recorded histories.
+type RecordTurnResult struct{}

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/store"
+	"github.com/tzurot/tzurot/workers"
+)
+
+// version is set by the build (-ldflags "-X main.version=...").
+var version = "dev"
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "tzurot",
+		Usage:   "a Discord bot hosting AI characters, every reply a durable Temporal workflow",
+		Version: version,
+		Commands: []*cli.Command{
+			devCommand(),
+			{
+				Name:   "bot",
+				Usage:  "run the Discord gateway (production; needs an external Temporal)",
+				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), logFlags()),
+				Action: func(c *cli.Context) error { return workers.RunBot(c.Context, config(c)) },
+			},
+			{
+				Name:   "worker",
+				Usage:  "run the Temporal worker: workflows and activities (production)",
+				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), conversationFlags(), logFlags()),
+				Action: func(c *cli.Context) error { return workers.RunWorker(c.Context, config(c)) },
+			},
+			migrateCommand(),
+			personalityCommand(),
+		},
+	}
+}
+
+func join(groups ...[]cli.Flag) []cli.Flag {
+	var out []cli.Flag
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+func dbFlags() []cli.Flag {
+	return []cli.Flag{&cli.StringFlag{
+		Name: "database-url", EnvVars: []string{"DATABASE_URL"},
+		Value: "postgres://postgres@127.0.0.1:5432/tzurot?sslmode=disable",
+		Usage: "PostgreSQL (with pgvector) connection URL",
+	}}
+}
+
+func temporalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "temporal-address", EnvVars: []string{"TEMPORAL_ADDRESS"}, Value: "127.0.0.1:7233", Usage: "Temporal frontend host:port"},
+		&cli.StringFlag{Name: "temporal-namespace", EnvVars: []string{"TEMPORAL_NAMESPACE"}, Value: "default", Usage: "Temporal namespace"},
+	}
+}
+
+func discordFlags() []cli.Flag {
+	return []cli.Flag{&cli.StringFlag{Name: "discord-token", EnvVars: []string{"DISCORD_TOKEN"}, Usage: "Discord bot token (dev: empty runs the built-in simulator)"}}
+}
+
+func llmFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "llm-base-url", EnvVars: []string{"LLM_BASE_URL"}, Value: "https://openrouter.ai/api/v1", Usage: "OpenAI-compatible API base URL"},
+		&cli.StringFlag{Name: "llm-api-key", EnvVars: []string{"LLM_API_KEY", "OPENROUTER_API_KEY"}, Usage: "the operator's API key (dev: empty uses the built-in stub)"},
+		&cli.StringFlag{Name: "llm-provider", EnvVars: []string{"LLM_PROVIDER"}, Value: "openrouter", Usage: "provider name recorded in usage logs"},
+		&cli.StringFlag{Name: "llm-model", EnvVars: []string{"LLM_MODEL"}, Value: activities.DefaultConfig().Model, Usage: "default model"},
+	}
+}
+
+func conversationFlags() []cli.Flag {
+	d := activities.DefaultConfig()
+	return []cli.Flag{
+		&cli.IntFlag{Name: "max-personalities", EnvVars: []string{"MAX_PERSONALITIES"}, Value: d.MaxPersonalities, Usage: "most characters answering one message"},
+		&cli.IntFlag{Name: "history-messages", EnvVars: []string{"HISTORY_MESSAGES"}, Value: d.HistoryMessages, Usage: "channel messages read for context (at most 100)"},
+		&cli.IntFlag{Name: "context-tokens", EnvVars: []string{"CONTEXT_TOKENS"}, Value: d.ContextTokens, Usage: "token budget of the chat log in a prompt"},
+		&cli.IntFlag{Name: "max-reply-tokens", EnvVars: []string{"MAX_REPLY_TOKENS"}, Value: d.MaxReplyTokens, Usage: "most tokens in one reply"},
+	}
+}
+
+func logFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "log-level", EnvVars: []string{"LOG_LEVEL"}, Value: "info", Usage: "debug, info, warn or error"},
+		&cli.StringFlag{Name: "log-format", EnvVars: []string{"LOG_FORMAT"}, Value: "text", Usage: "text or json"},
+	}
+}
+
+// config reads every flag a role may have; flags a command lacks read as zero values.
+func config(c *cli.Context) workers.Config {
+	conv := activities.DefaultConfig()
+	conv.Model = c.String("llm-model")
+	if c.IsSet("max-personalities") || c.Int("max-personalities") > 0 {
+		conv.MaxPersonalities = c.Int("max-personalities")
+		conv.HistoryMessages = c.Int("history-messages")
+		conv.ContextTokens = c.Int("context-tokens")
+		conv.MaxReplyTokens = c.Int("max-reply-tokens")
+	}
+	return workers.Config{
+		DatabaseURL:       c.String("database-url"),
+		TemporalAddress:   c.String("temporal-address"),
+		TemporalNamespace: c.String("temporal-namespace"),
+		DiscordToken:      c.String("discord-token"),
+		LLMBaseURL:        c.String("llm-base-url"),
+		LLMAPIKey:         c.String("llm-api-key"),
+		LLMProvider:       c.String("llm-provider"),
+		Conversation:      conv,
+		Logger:            workers.NewLogger(os.Stderr, c.String("log-level"), c.String("log-format")),
+	}
+}
+
+func devCommand() *cli.Command {
+	dataDir := &cli.StringFlag{Name: "data-dir", EnvVars: []string{"TZUROT_DATA_DIR"}, Value: ".data", Usage: "where dev keeps Temporal's SQLite file and dev.json"}
+	return &cli.Command{
+		Name:  "dev",
+		Usage: "run everything in one process: embedded Temporal + Web UI, migrations, worker, gateway",
+		Description: "Without DISCORD_TOKEN it runs against the built-in Discord simulator; talk to it with\n" +
+			"`tzurot dev say \"@Lilith hello\"`. Without LLM_API_KEY it answers through a built-in stub.",
+		Flags: join(dbFlags(), discordFlags(), llmFlags(), conversationFlags(), logFlags(), []cli.Flag{
+			dataDir,
+			&cli.StringFlag{Name: "temporal-namespace", EnvVars: []string{"TEMPORAL_NAMESPACE"}, Value: "default", Usage: "Temporal namespace"},
+			&cli.IntFlag{Name: "temporal-port", EnvVars: []string{"TEMPORAL_PORT"}, Value: 7233, Usage: "embedded Temporal frontend port"},
+			&cli.IntFlag{Name: "ui-port", EnvVars: []string{"TEMPORAL_UI_PORT"}, Value: 8233, Usage: "Temporal Web UI port"},
+			&cli.IntFlag{Name: "dev-port", EnvVars: []string{"TZUROT_DEV_PORT"}, Value: 8089, Usage: "`dev say` control port (simulator mode)"},
+		}),
+		Action: func(c *cli.Context) error {
+			cfg := config(c)
+			if !c.IsSet("log-level") {
+				cfg.Logger = workers.NewLogger(os.Stderr, "warn", c.String("log-format"))
+			}
+			return workers.RunDev(c.Context, workers.DevConfig{
+				Config: cfg, DataDir: c.String("data-dir"), TemporalPort: c.Int("temporal-port"),
+				UIPort: c.Int("ui-port"), DevPort: c.Int("dev-port"), Out: os.Stdout,
+			})
+		},
+		Subcommands: []*cli.Command{{
+			Name:      "say",
+			Usage:     "say something in the running dev simulator's #general and print the replies",
+			ArgsUsage: "\"@Lilith hello\"",
+			Flags: []cli.Flag{dataDir,
+				&cli.StringFlag{Name: "reply-to", Usage: "Discord message id to reply to (e.g. a character's message)"}},
+			Action: devSay,
+		}},
+	}
+}
+
+func devSay(c *cli.Context) error {
+	text := strings.TrimSpace(strings.Join(c.Args().Slice(), " "))
+	if text == "" {
+		return errors.New(`say what? e.g. tzurot dev say "@Lilith hello"`)
+	}
+	raw, err := os.ReadFile(filepath.Join(c.String("data-dir"), "dev.json"))
+	if err != nil {
+		return errors.New("no running `tzurot dev` in simulator mode found (start it first, in this directory, without DISCORD_TOKEN)")
+	}
+	var info workers.DevInfo
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return fmt.Errorf("dev.json is damaged; restart `tzurot dev`: %v", err)
+	}
+	body, _ := json.Marshal(workers.SayRequest{Content: text, ReplyTo: c.String("reply-to")})
+	req, err := http.NewRequestWithContext(c.Context, http.MethodPost, info.ControlURL+"/say", strings.NewReader(string(body)))
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Minute}).Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach `tzurot dev` at %s: is it still running? (%v)", info.ControlURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var b strings.Builder
+		_, _ = fmt.Fscan(resp.Body, &b)
+		return fmt.Errorf("dev answered %s", resp.Status)
+	}
+	var out workers.SayResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return err
+	}
+	fmt.Printf("you (message %s): %s\n", out.MessageID, text)
+	if out.Note != "" {
+		fmt.Println("  " + out.Note)
+	}
+	for _, r := range out.Replies {
+		fmt.Printf("%s (message %s): %s\n", r.Username, r.MessageID, r.Content)
+	}
+	return nil
+}
+
+func migrateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "migrate",
+		Usage: "apply or show the database migrations embedded in the binary",
+		Subcommands: []*cli.Command{
+			{Name: "up", Usage: "apply every pending migration", Flags: join(dbFlags(), logFlags()), Action: func(c *cli.Context) error {
+				s, err := store.Open(c.Context, c.String("database-url"))
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				applied, err := store.Migrate(c.Context, s)
+				if err != nil {
+					return err
+				}
+				if len(applied) == 0 {
+					fmt.Println("database is up to date")
+				}
+				for _, a := range applied {
+					fmt.Println("applied", a)
+				}
+				return nil
+			}},
+			{Name: "status", Usage: "list migrations and whether each is applied", Flags: dbFlags(), Action: func(c *cli.Context) error {
+				s, err := store.Open(c.Context, c.String("database-url"))
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				m, err := store.NewMigrator(s.Pool)
+				if err != nil {
+					return err
+				}
+				defer m.Close()
+				st, err := m.Status(c.Context)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "VERSION\tMIGRATION\tAPPLIED")
+				for _, m := range st {
+					at := "pending"
+					if m.Applied {
+						at = m.At
+					}
+					fmt.Fprintf(tw, "%d\t%s\t%s\n", m.Version, m.Name, at)
+				}
+				return tw.Flush()
+			}},
+		},
+	}
+}
+
+func personalityCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "personality",
+		Usage: "manage characters",
+		Subcommands: []*cli.Command{
+			{Name: "import", Usage: "create or update characters from a YAML or JSON file", ArgsUsage: "FILE",
+				Flags: dbFlags(), Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return errors.New("usage: tzurot personality import FILE (YAML or JSON; see store/seed/personalities.yaml)")
+					}
+					data, err := readLimited(c.Args().First(), 8<<20)
+					if err != nil {
+						return err
+					}
+					ps, err := store.ParsePersonalities(data, c.Args().First())
+					if err != nil {
+						return err
+					}
+					s, err := workers.OpenStore(c.Context, c.String("database-url"), workers.NewLogger(os.Stderr, "warn", "text"))
+					if err != nil {
+						return err
+					}
+					defer s.Close()
+					for _, p := range ps {
+						stored, err := s.Personalities.Upsert(c.Context, p)
+						if err != nil {
+							return err
+						}
+						fmt.Printf("imported %s (%s)\n", stored.DisplayName, stored.Slug)
+					}
+					return nil
+				}},
+			{Name: "list", Usage: "list characters", Flags: dbFlags(), Action: func(c *cli.Context) error {
+				s, err := store.Open(c.Context, c.String("database-url"))
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				ps, err := s.Personalities.List(c.Context)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "SLUG\tDISPLAY NAME\tPUBLIC")
+				for _, p := range ps {
+					fmt.Fprintf(tw, "%s\t%s\t%v\n", p.Slug, p.DisplayName, p.IsPublic)
+				}
+				return tw.Flush()
+			}},
+		},
+	}
+}
+
+// readLimited reads a file, refusing one larger than max bytes.
+func readLimited(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > max {
+		return nil, fmt.Errorf("%s is %d bytes; a personalities file may be at most %d", path, fi.Size(), max)
+	}
+	buf := make([]byte, fi.Size())
+	_, err = f.Read(buf)
+	return buf, err
+}

@@ -1,0 +1,166 @@
+// Package discord is Tzurot's Discord side: gateway intake (cheap filters, then one
+// Temporal workflow per message), the REST client activities use to read channels and
+// deliver replies through webhooks, and Discord's limits.
+package discord
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Discord's limits that shape what we send.
+const (
+	// MaxMessageLength is the most characters one message may carry.
+	MaxMessageLength = 2000
+	// MaxWebhookNameLength is the most characters of a webhook message's username.
+	MaxWebhookNameLength = 80
+)
+
+// length counts like Discord does (UTF-16 code units), so emoji-heavy text never
+// overflows a chunk.
+func length(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+		if utf16.RuneLen(r) < 0 {
+			n++ // invalid rune: counted as the replacement character
+		}
+	}
+	return n
+}
+
+var forbiddenName = regexp.MustCompile(`(?i)discord|clyde`)
+
+// WebhookName makes a display name acceptable as a webhook username: Discord rejects
+// names containing "discord" or "clyde", and more than 80 characters.
+func WebhookName(name string) string {
+	name = strings.TrimSpace(strings.ToValidUTF8(name, ""))
+	name = forbiddenName.ReplaceAllStringFunc(name, func(s string) string {
+		// A zero-width joiner breaks the word without changing how it reads.
+		_, size := utf8.DecodeRuneInString(s)
+		return s[:size] + "\u200d" + s[size:]
+	})
+	if name == "" {
+		name = "Tzurot"
+	}
+	for length(name) > MaxWebhookNameLength {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return name
+}
+
+// Chunk splits text into messages of at most limit characters. It breaks between lines
+// where it can, then between words, then anywhere; a code block cut in two is closed at
+// the end of one chunk and reopened (same language) at the start of the next.
+func Chunk(text string, limit int) []string {
+	text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
+	if text == "" {
+		return nil
+	}
+	c := chunker{limit: limit}
+	for _, line := range strings.Split(text, "\n") {
+		c.addLine(line)
+	}
+	c.flush(false)
+	return c.out
+}
+
+const closeFence = "\n```"
+
+type chunker struct {
+	limit int
+	out   []string
+	cur   strings.Builder
+	n     int    // length of cur in Discord characters
+	fence string // the opening fence line while inside a code block
+}
+
+func (c *chunker) addLine(line string) {
+	trimmed := strings.TrimSpace(line)
+	isFence := strings.HasPrefix(trimmed, "```")
+	opens := isFence && c.fence == "" && strings.Count(trimmed, "```") == 1
+	closes := isFence && c.fence != ""
+	reserve := 0
+	if (c.fence != "" && !closes) || opens {
+		reserve = length(closeFence)
+	}
+	for _, piece := range c.split(line, reserve) {
+		sep := 0
+		if c.n > 0 {
+			sep = 1
+		}
+		if c.n+sep+length(piece)+reserve > c.limit {
+			c.flush(true)
+			sep = 0
+			if c.n > 0 {
+				sep = 1
+			}
+		}
+		if sep == 1 {
+			c.cur.WriteByte('\n')
+		}
+		c.cur.WriteString(piece)
+		c.n += sep + length(piece)
+	}
+	switch {
+	case opens:
+		c.fence = trimmed
+	case closes:
+		c.fence = ""
+	}
+}
+
+// split cuts a line too long for an empty chunk (after a reopened fence) into pieces,
+// at spaces where possible. It walks the line once.
+func (c *chunker) split(line string, reserve int) []string {
+	room := c.limit - reserve
+	if c.fence != "" {
+		room -= length(c.fence) + 1
+	}
+	room = max(room, 2) // a UTF-16 surrogate pair must always fit
+	if length(line) <= room {
+		return []string{line}
+	}
+	var pieces []string
+	start, n, lastSpace := 0, 0, -1
+	for i, r := range line {
+		w := max(utf16.RuneLen(r), 1)
+		if n+w > room {
+			cut := i
+			if lastSpace > start && n > room/2 {
+				cut = lastSpace
+			}
+			pieces = append(pieces, line[start:cut])
+			if cut == lastSpace {
+				cut++ // drop the space we broke at
+			}
+			start, lastSpace = cut, -1
+			n = length(line[start:i])
+		}
+		if r == ' ' {
+			lastSpace = i
+		}
+		n += w
+	}
+	return append(pieces, line[start:])
+}
+
+// flush ends the current chunk; mid is true when a code block continues in the next one.
+func (c *chunker) flush(mid bool) {
+	s := c.cur.String()
+	if mid && c.fence != "" {
+		s += closeFence
+	}
+	if strings.TrimSpace(s) != "" && strings.TrimSpace(s) != strings.TrimSpace(c.fence) {
+		c.out = append(c.out, s)
+	}
+	c.cur.Reset()
+	c.n = 0
+	if mid && c.fence != "" {
+		c.cur.WriteString(c.fence)
+		c.n = length(c.fence)
+	}
+}

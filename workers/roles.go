@@ -1,0 +1,112 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/llm"
+	"github.com/tzurot/tzurot/store"
+)
+
+// Config is everything a role needs; cmd/tzurot fills it from flags and environment.
+type Config struct {
+	DatabaseURL       string
+	TemporalAddress   string
+	TemporalNamespace string
+	DiscordToken      string
+	LLMBaseURL        string
+	LLMAPIKey         string
+	LLMProvider       string
+	Conversation      activities.Config
+	Logger            *slog.Logger
+}
+
+// OpenStore connects to PostgreSQL and applies pending migrations (under an advisory
+// lock, so a bot and a worker starting together are safe).
+func OpenStore(ctx context.Context, url string, logger *slog.Logger) (*store.Store, error) {
+	s, err := store.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := store.Migrate(ctx, s)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	for _, name := range applied {
+		logger.Info("migration applied", "migration", name)
+	}
+	return s, nil
+}
+
+// connect opens the database, Temporal and a checked Discord session: what both
+// production roles share. httpClient routes Discord calls (nil: the real Discord).
+func connect(ctx context.Context, cfg Config, httpClient *http.Client) (Services, func(), error) {
+	log := cfg.Logger
+	st, err := OpenStore(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return Services{}, nil, err
+	}
+	tc, err := DialTemporal(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, log)
+	if err != nil {
+		st.Close()
+		return Services{}, nil, err
+	}
+	if err := EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
+		log.Warn("search attributes not registered; operators cannot filter by personality or user", "err", err)
+	}
+	session, botID, err := DiscordSession(ctx, cfg.DiscordToken, httpClient)
+	if err != nil {
+		tc.Close()
+		st.Close()
+		return Services{}, nil, err
+	}
+	svc := Services{
+		Store: st, Temporal: tc, Session: session, BotUserID: botID,
+		LLM:    llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, AppName: "Tzurot"}),
+		Keys:   activities.SystemKey{Provider: cfg.LLMProvider, APIKey: cfg.LLMAPIKey},
+		Config: cfg.Conversation, Logger: log,
+	}
+	return svc, func() { tc.Close(); st.Close() }, nil
+}
+
+// RunWorker runs the Temporal worker (activities and workflows) until ctx ends.
+func RunWorker(ctx context.Context, cfg Config) error {
+	if cfg.LLMAPIKey == "" {
+		return errors.New("no LLM API key: set --llm-api-key / LLM_API_KEY (an OpenRouter key by default)")
+	}
+	svc, closeAll, err := connect(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	w, err := StartWorker(svc)
+	if err != nil {
+		return err
+	}
+	cfg.Logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+// RunBot runs the Discord gateway (and, later, slash commands) until ctx ends.
+func RunBot(ctx context.Context, cfg Config) error {
+	svc, closeAll, err := connect(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	return runGateway(ctx, svc)
+}
+
+func runGateway(ctx context.Context, svc Services) error {
+	if err := NewGateway(svc).Run(ctx); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	return nil
+}

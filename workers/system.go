@@ -1,0 +1,156 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/llm"
+	"github.com/tzurot/tzurot/discord"
+	"github.com/tzurot/tzurot/store"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+// Services are the live dependencies a role runs on. Tests build them from the in-process
+// Temporal server, a throwaway database, the Discord simulator and the LLM stub, and call
+// the same functions `tzurot dev` does.
+type Services struct {
+	Store     *store.Store
+	Temporal  client.Client
+	Session   *discordgo.Session // REST for the worker, REST and gateway for the bot
+	BotUserID string
+	LLM       *llm.Client
+	Keys      activities.KeySource
+	Embedder  activities.Embedder
+	Config    activities.Config
+	Logger    *slog.Logger
+}
+
+// NewActivities builds the activities over the services.
+func NewActivities(s Services) *activities.Activities {
+	return &activities.Activities{
+		Store:    s.Store,
+		Discord:  discord.NewREST(s.Session, s.BotUserID, s.Logger),
+		LLM:      s.LLM,
+		Keys:     s.Keys,
+		Embedder: s.Embedder,
+		Config:   s.Config,
+		Logger:   s.Logger,
+	}
+}
+
+// StartWorker registers everything on the conversation task queue and starts polling.
+func StartWorker(s Services) (worker.Worker, error) {
+	w := worker.New(s.Temporal, workflows.TaskQueue, worker.Options{
+		// Let in-flight activities finish on a deploy; what does not finish is retried
+		// elsewhere, and delivery is idempotent.
+		WorkerStopTimeout: 10 * time.Second,
+	})
+	Register(w, NewActivities(s))
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	return w, nil
+}
+
+// NewGateway builds the Discord intake over the services.
+func NewGateway(s Services) *discord.Gateway {
+	return &discord.Gateway{
+		Session:   s.Session,
+		Temporal:  s.Temporal,
+		TaskQueue: workflows.TaskQueue,
+		Activated: &activationCache{store: s.Store, ttl: 30 * time.Second},
+		Logger:    s.Logger,
+	}
+}
+
+// activationCache answers "is this channel activated?" from memory, refreshed from the
+// database at most every ttl, so the gateway filter stays cheap.
+type activationCache struct {
+	store *store.Store
+	ttl   time.Duration
+
+	mu       sync.Mutex
+	loadedAt time.Time
+	channels map[string]bool
+}
+
+func (c *activationCache) IsActivated(channelID string) bool {
+	if channelID == "" {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Since(c.loadedAt) > c.ttl {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ids, err := c.store.Channels.ActivatedChannels(ctx)
+		cancel()
+		if err == nil {
+			c.channels = ids
+		}
+		c.loadedAt = time.Now() // on error keep the old set; retry after ttl
+	}
+	return c.channels[channelID]
+}
+
+// DialTemporal connects to a Temporal frontend, explaining a failure in one line.
+func DialTemporal(ctx context.Context, address, namespace string, logger *slog.Logger) (client.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  address,
+		Namespace: namespace,
+		Logger:    newTemporalLogger(logger),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach Temporal at %s (namespace %q): is it running? Set --temporal-address / TEMPORAL_ADDRESS, or use `tzurot dev`, which embeds one: %v", address, namespace, shortErr(err))
+	}
+	return c, nil
+}
+
+// DiscordSession creates a REST+gateway session for a bot token and checks the token
+// with Discord, returning the bot's user id. httpClient may route to the simulator.
+func DiscordSession(ctx context.Context, token string, httpClient *http.Client) (*discordgo.Session, string, error) {
+	token = strings.TrimPrefix(strings.TrimSpace(token), "Bot ")
+	if token == "" {
+		return nil, "", errors.New("no Discord bot token: set --discord-token / DISCORD_TOKEN (or run `tzurot dev`, which uses the built-in simulator without one)")
+	}
+	s, err := discordgo.New("Bot " + token)
+	if err != nil {
+		return nil, "", fmt.Errorf("discord session: %v", err)
+	}
+	if httpClient != nil {
+		s.Client = httpClient
+	}
+	s.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages | discordgo.IntentsMessageContent
+	// Temporal retries failed calls; discordgo still waits out 429s per route itself.
+	s.MaxRestRetries = 0
+	s.ShouldReconnectOnError = true
+	me, err := s.User("@me", discordgo.WithContext(ctx))
+	if err != nil {
+		var re *discordgo.RESTError
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized {
+			return nil, "", errors.New("discord rejected the bot token (401 Unauthorized): copy the token again from the Developer Portal's Bot page into DISCORD_TOKEN")
+		}
+		return nil, "", fmt.Errorf("cannot reach Discord to check the bot token: %s", shortErr(err))
+	}
+	return s, me.ID, nil
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
