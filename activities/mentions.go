@@ -37,8 +37,8 @@ func MatchMentions(content string, names []store.NameEntry, userID string) []Men
 	}
 	var out []Mention
 	for i := 0; i < len(content); i++ {
-		if content[i] != '@' || (i > 0 && isWordByte(content[i-1])) {
-			continue
+		if content[i] != '@' || (i > 0 && isWordByte(content[i-1])) || i+1 == len(content) || unicode.IsSpace(rune(content[i+1])) {
+			continue // "me@x.com" and a lone "@ " call nobody
 		}
 		words := strings.Fields(content[i+1:])
 		if len(words) == 0 {

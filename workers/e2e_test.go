@@ -23,6 +23,7 @@ func TestMentionGivesExactlyOneReply(t *testing.T) {
 	ch := s.channel(t)
 	msg := s.sim.Say(ch.ID, s.user.ID, "@Lilith hello")
 	res := s.waitConversation(t, msg.ID)
+	recordHistory(t, workflows.ConversationID(msg.ID))
 
 	if len(res.Replies) != 1 || res.Replies[0].Slug != "lilith" || res.Replies[0].Failed {
 		t.Fatalf("result = %+v", res)

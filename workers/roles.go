@@ -21,6 +21,8 @@ type Config struct {
 	LLMBaseURL        string
 	LLMAPIKey         string
 	LLMProvider       string
+	HealthAddr        string // serve GET /healthz here ("" = off)
+	Version           string
 	Conversation      activities.Config
 	Logger            *slog.Logger
 }
@@ -70,6 +72,11 @@ func connect(ctx context.Context, cfg Config, httpClient *http.Client) (Services
 		LLM:    llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, AppName: "Tzurot"}),
 		Keys:   activities.SystemKey{Provider: cfg.LLMProvider, APIKey: cfg.LLMAPIKey},
 		Config: cfg.Conversation, Logger: log,
+	}
+	if err := ServeHealth(ctx, cfg.HealthAddr, cfg.Version, st, tc); err != nil {
+		tc.Close()
+		st.Close()
+		return Services{}, nil, fmt.Errorf("health endpoint %s: %w", cfg.HealthAddr, err)
 	}
 	return svc, func() { tc.Close(); st.Close() }, nil
 }

@@ -31,17 +31,23 @@ func newApp() *cli.App {
 			{
 				Name:   "bot",
 				Usage:  "run the Discord gateway (production; needs an external Temporal)",
-				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), logFlags()),
+				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), healthFlags(), logFlags()),
 				Action: func(c *cli.Context) error { return workers.RunBot(c.Context, config(c)) },
 			},
 			{
 				Name:   "worker",
 				Usage:  "run the Temporal worker: workflows and activities (production)",
-				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), conversationFlags(), logFlags()),
+				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), conversationFlags(), healthFlags(), logFlags()),
 				Action: func(c *cli.Context) error { return workers.RunWorker(c.Context, config(c)) },
 			},
 			migrateCommand(),
 			personalityCommand(),
+			{
+				Name:      "health",
+				Usage:     "probe a running bot or worker's /healthz (for container healthchecks)",
+				ArgsUsage: "[URL]",
+				Action:    probeHealth,
+			},
 		},
 	}
 }
@@ -92,6 +98,26 @@ func conversationFlags() []cli.Flag {
 	}
 }
 
+func healthFlags() []cli.Flag {
+	return []cli.Flag{&cli.StringFlag{Name: "health-addr", EnvVars: []string{"HEALTH_ADDR"}, Usage: "serve GET /healthz on this address, e.g. :8080 (empty: off)"}}
+}
+
+func probeHealth(c *cli.Context) error {
+	url := c.Args().First()
+	if url == "" {
+		url = "http://127.0.0.1:8080/healthz"
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
+	if err != nil {
+		return fmt.Errorf("unhealthy: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("unhealthy: %s", resp.Status)
+	}
+	return nil
+}
+
 func logFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "log-level", EnvVars: []string{"LOG_LEVEL"}, Value: "info", Usage: "debug, info, warn or error"},
@@ -117,6 +143,8 @@ func config(c *cli.Context) workers.Config {
 		LLMBaseURL:        c.String("llm-base-url"),
 		LLMAPIKey:         c.String("llm-api-key"),
 		LLMProvider:       c.String("llm-provider"),
+		HealthAddr:        c.String("health-addr"),
+		Version:           version,
 		Conversation:      conv,
 		Logger:            workers.NewLogger(os.Stderr, c.String("log-level"), c.String("log-format")),
 	}
