@@ -19,16 +19,11 @@ func (a *Activities) FetchContext(ctx context.Context, in FetchContextInput) (Fe
 	if err != nil {
 		return FetchContextResult{}, fmt.Errorf("channel history: %w", err)
 	}
-	var lines []prompt.Line
-	if len(msgs) > 0 {
-		lines = channelLines(msgs, a.Discord.BotUserID(), in.Personality.DisplayName)
-	} else {
-		turns, err := a.Store.History.Recent(ctx, in.Message.ChannelID, in.Personality.ID, a.Config.HistoryMessages)
-		if err != nil {
-			return FetchContextResult{}, fmt.Errorf("stored history: %w", err)
-		}
-		lines = storedLines(turns)
+	turns, err := a.Store.History.Recent(ctx, in.Message.ChannelID, in.Personality.ID, a.Config.HistoryMessages)
+	if err != nil {
+		return FetchContextResult{}, fmt.Errorf("stored history: %w", err)
 	}
+	lines := MergeHistory(storedLines(turns, msgs), channelLines(msgs, a.Discord.BotUserID(), in.Personality.DisplayName))
 	for _, r := range in.PriorReplies {
 		lines = append(lines, prompt.Line{Speaker: r.DisplayName + " (character)", Role: "user", Content: r.Text, At: in.Message.CreatedAt})
 	}
@@ -61,12 +56,39 @@ func channelLines(msgs []ChannelMessage, botID, self string) []prompt.Line {
 	return lines
 }
 
-func storedLines(turns []store.Turn) []prompt.Line {
+// storedLines turns stored history into lines, leaving out what the channel fetch
+// already holds (the same Discord message) and the current message itself.
+func storedLines(turns []store.Turn, fetched []ChannelMessage) []prompt.Line {
+	seen := make(map[string]bool, len(fetched))
+	for _, m := range fetched {
+		seen[m.ID] = true
+	}
 	lines := make([]prompt.Line, 0, len(turns))
 	for _, t := range turns {
+		if seen[t.DiscordMessageID] {
+			continue
+		}
 		lines = append(lines, prompt.Line{Speaker: t.SpeakerName, Role: t.Role, Content: t.Content, At: t.CreatedAt})
 	}
 	return lines
+}
+
+// MergeHistory interleaves stored turns (which reach further back, and survive deleted
+// channel messages) with the channel's recent messages by time, oldest first. Stored
+// turns newer than the oldest fetched message are already in the channel and dropped,
+// unless the channel returned nothing.
+func MergeHistory(stored, channel []prompt.Line) []prompt.Line {
+	if len(channel) == 0 {
+		return stored
+	}
+	oldest := channel[0].At
+	out := make([]prompt.Line, 0, len(stored)+len(channel))
+	for _, l := range stored {
+		if l.At.Before(oldest) {
+			out = append(out, l)
+		}
+	}
+	return append(out, channel...)
 }
 
 // TrimToBudget keeps the newest lines whose tokens fit budget (oldest dropped first) and

@@ -155,7 +155,7 @@ func (s *system) channel(t *testing.T) *discordgo.Channel {
 }
 
 // waitConversation waits for the workflow of a Discord message to exist and finish.
-func (s *system) waitConversation(t *testing.T, messageID string) workflows.ConversationResult {
+func (s *system) waitConversation(t testing.TB, messageID string) workflows.ConversationResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

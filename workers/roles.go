@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/activities/llm"
@@ -49,6 +50,9 @@ func OpenStore(ctx context.Context, url string, logger *slog.Logger) (*store.Sto
 // production roles share. httpClient routes Discord calls (nil: the real Discord).
 func connect(ctx context.Context, cfg Config, httpClient *http.Client) (Services, func(), error) {
 	log := cfg.Logger
+	if strings.TrimSpace(cfg.DiscordToken) == "" {
+		return Services{}, nil, errNoToken // before anything else: the cheapest mistake to report
+	}
 	st, err := OpenStore(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		return Services{}, nil, err

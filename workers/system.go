@@ -118,12 +118,14 @@ func DialTemporal(ctx context.Context, address, namespace string, logger *slog.L
 	return c, nil
 }
 
+var errNoToken = errors.New("no Discord bot token: set --discord-token / DISCORD_TOKEN (or run `tzurot dev`, which uses the built-in simulator without one)")
+
 // DiscordSession creates a REST+gateway session for a bot token and checks the token
 // with Discord, returning the bot's user id. httpClient may route to the simulator.
 func DiscordSession(ctx context.Context, token string, httpClient *http.Client) (*discordgo.Session, string, error) {
 	token = strings.TrimPrefix(strings.TrimSpace(token), "Bot ")
 	if token == "" {
-		return nil, "", errors.New("no Discord bot token: set --discord-token / DISCORD_TOKEN (or run `tzurot dev`, which uses the built-in simulator without one)")
+		return nil, "", errNoToken
 	}
 	s, err := discordgo.New("Bot " + token)
 	if err != nil {

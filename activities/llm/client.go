@@ -159,6 +159,13 @@ func emptyReply(x *exchange, apiKey string) *Error {
 // Embed returns one vector per input, in input order, and the tokens billed. An empty
 // input list costs nothing and returns nothing.
 func (c *Client) Embed(ctx context.Context, apiKey, model string, inputs []string) ([][]float32, int, error) {
+	return c.EmbedDims(ctx, apiKey, model, 0, inputs)
+}
+
+// EmbedDims is Embed asking for dims dimensions (models that support shortening, such
+// as OpenAI's text-embedding-3 family); 0 leaves the model's default. The vector column's
+// dimension is fixed by a migration, so the embedder asks for exactly that.
+func (c *Client) EmbedDims(ctx context.Context, apiKey, model string, dims int, inputs []string) ([][]float32, int, error) {
 	if strings.TrimSpace(apiKey) == "" {
 		return nil, 0, newError(KindAuth, 0, "no API key", "")
 	}
@@ -178,6 +185,7 @@ func (c *Client) Embed(ctx context.Context, apiKey, model string, inputs []strin
 		Input:          inputs,
 		Model:          openai.EmbeddingModel(model),
 		EncodingFormat: openai.EmbeddingEncodingFormatFloat,
+		Dimensions:     dims,
 	})
 	if err != nil {
 		return nil, 0, x.classify(ctx, err, apiKey)
