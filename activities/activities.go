@@ -38,6 +38,9 @@ type Config struct {
 	ContextTokens    int    // token budget of the chat log in the prompt
 	MemoryLimit      int    // memories retrieved per turn
 	MaxReplyTokens   int
+	ReferenceTokens  int // token share of referenced messages
+	MemoryTokens     int // token share of memories
+	MaxReferences    int // referenced messages followed, breadth-first
 }
 
 // DefaultConfig is what a fresh install runs with.
@@ -50,6 +53,9 @@ func DefaultConfig() Config {
 		ContextTokens:    6000,
 		MemoryLimit:      8,
 		MaxReplyTokens:   1024,
+		ReferenceTokens:  1500,
+		MemoryTokens:     1000,
+		MaxReferences:    10,
 	}
 }
 
@@ -68,6 +74,8 @@ type Discord interface {
 	Chunk(text string) []string
 	// BotUserID is the bot's own user id (its earlier messages are assistant turns).
 	BotUserID() string
+	// Message reads one message (a reply's or a link's target).
+	Message(ctx context.Context, channelID, messageID string) (ChannelMessage, error)
 }
 
 // ChannelMessage is one message as read back from Discord.
@@ -79,7 +87,18 @@ type ChannelMessage struct {
 	WebhookID   string
 	Content     string
 	CreatedAt   time.Time
-	ReferenceID string
+	ReferenceID string // the message this one replies to
+	// ReferenceChannelID is the channel of ReferenceID (replies can cross into threads).
+	ReferenceChannelID string
+	Attachments        []Attachment
+}
+
+// Attachment is a file on a message.
+type Attachment struct {
+	URL         string
+	Filename    string
+	ContentType string
+	Size        int
 }
 
 // PostTarget says where and as whom a chunk is posted.

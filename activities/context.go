@@ -27,11 +27,35 @@ func (a *Activities) FetchContext(ctx context.Context, in FetchContextInput) (Fe
 	for _, r := range in.PriorReplies {
 		lines = append(lines, prompt.Line{Speaker: r.DisplayName + " (character)", Role: "user", Content: r.Text, At: in.Message.CreatedAt})
 	}
-	lines, tokens := TrimToBudget(lines, a.Config.ContextTokens, func(s string) int { return llm.CountTokens(a.Config.Model, s) })
-	if err := a.Store.TurnContexts.Put(ctx, in.WorkflowID, in.Personality.ID, lines); err != nil {
+	count := func(s string) int { return llm.CountTokens(a.Config.Model, s) }
+	lines, tokens := TrimToBudget(lines, a.Config.ContextTokens, count)
+	refs := FollowReferences(ctx, a.Discord, in.Message, a.Config.MaxReferences)
+	refs, refTokens := KeepWithinBudget(refs, a.Config.ReferenceTokens, count)
+	tc := TurnContext{Lines: lines, References: refs}
+	if err := a.Store.TurnContexts.Put(ctx, in.WorkflowID, in.Personality.ID, tc); err != nil {
 		return FetchContextResult{}, fmt.Errorf("store turn context: %w", err)
 	}
-	return FetchContextResult{Messages: len(lines), Tokens: tokens}, nil
+	return FetchContextResult{Messages: len(lines), Tokens: tokens + refTokens, References: len(refs)}, nil
+}
+
+// TurnContext is what FetchContext gathered for CallLLM, kept in turn_contexts.
+type TurnContext struct {
+	Lines      []prompt.Line `json:"lines"`
+	References []prompt.Line `json:"references"`
+}
+
+// KeepWithinBudget keeps lines from the first (the most relevant) while they fit budget,
+// whole lines only: a reference or memory is never cut in the middle.
+func KeepWithinBudget(lines []prompt.Line, budget int, count func(string) int) ([]prompt.Line, int) {
+	total := 0
+	for i, l := range lines {
+		n := count(l.Speaker) + count(l.Content) + 4
+		if budget > 0 && total+n > budget {
+			return lines[:i], total
+		}
+		total += n
+	}
+	return lines, total
 }
 
 // channelLines turns Discord messages (newest first) into a chat log (oldest first):

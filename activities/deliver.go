@@ -33,6 +33,9 @@ func (a *Activities) DeliverReply(ctx context.Context, in DeliverReplyInput) (De
 			return DeliverReplyResult{}, err
 		}
 	}
+	if in.Footer != "" {
+		text += "\n" + in.Footer
+	}
 	chunks := a.Discord.Chunk(text)
 	var res DeliverReplyResult
 	for i, chunk := range chunks {

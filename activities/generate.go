@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/activities/llm"
 	"github.com/tzurot/tzurot/activities/prompt"
+	"github.com/tzurot/tzurot/activities/reply"
 	"github.com/tzurot/tzurot/store"
 )
 
@@ -25,31 +27,16 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	if err != nil {
 		return CallLLMResult{}, err
 	}
-	var history []prompt.Line
-	if err := a.Store.TurnContexts.Get(ctx, in.WorkflowID, in.Personality.ID, &history); err != nil && !errors.Is(err, store.ErrNotFound) {
+	var tc TurnContext
+	if err := a.Store.TurnContexts.Get(ctx, in.WorkflowID, in.Personality.ID, &tc); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return CallLLMResult{}, fmt.Errorf("load turn context: %w", err)
 	}
+	history := tc.Lines
 	mems, err := a.Store.Memories.ByIDs(ctx, in.MemoryIDs)
 	if err != nil {
 		return CallLLMResult{}, fmt.Errorf("load memories: %w", err)
 	}
-	memTexts := make([]string, 0, len(mems))
-	for _, m := range mems {
-		memTexts = append(memTexts, m.Content)
-	}
-	location := "a Discord server"
-	if in.Message.GuildID == "" {
-		location = "a direct message"
-	}
-	msgs := prompt.Build(prompt.Input{
-		Personality: card,
-		UserName:    in.User.DisplayName,
-		Location:    location,
-		Now:         a.now(),
-		History:     history,
-		Memories:    memTexts,
-		Message:     prompt.Line{Speaker: in.User.DisplayName, Role: "user", Content: in.Message.Content, At: in.Message.CreatedAt},
-	})
+	msgs := prompt.Build(a.promptInput(in, card, tc, mems))
 	req := llm.Request{Model: a.Config.Model, MaxTokens: a.Config.MaxReplyTokens}
 	for _, m := range msgs {
 		req.Messages = append(req.Messages, llm.Message{Role: m.Role, Content: m.Content})
@@ -59,14 +46,114 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 		return CallLLMResult{}, err
 	}
 	defer a.keepTyping(ctx, in.Message.ChannelID)()
-	resp, err := a.client(baseURL).Complete(ctx, apiKey, req)
+	res, err := a.generate(ctx, a.client(baseURL), apiKey, req, card.DisplayName, in.Message.Content, lastOwnReply(history))
 	if err != nil {
-		return CallLLMResult{}, temporalLLMError(err)
+		return CallLLMResult{}, err
 	}
-	return CallLLMResult{
-		Text: resp.Text, Provider: in.Key.Provider, Model: resp.Model,
-		TokensIn: resp.PromptTokens, TokensOut: resp.CompletionTokens, FinishReason: resp.FinishReason,
-	}, nil
+	res.Provider = in.Key.Provider
+	if card.ShowModelFooter {
+		res.Footer = "-# " + res.Model
+	}
+	if res.reasoning != "" {
+		if err := a.Store.TurnContexts.SetReasoning(ctx, in.WorkflowID, in.Personality.ID, res.reasoning); err != nil {
+			return CallLLMResult{}, fmt.Errorf("keep reasoning: %w", err)
+		}
+	}
+	return res.CallLLMResult, nil
+}
+
+// promptInput gathers what the prompt is built from: the card, where and when (in the
+// user's time zone), who is talking, the chat log, memories within their token share
+// (whole memories only) and referenced messages.
+func (a *Activities) promptInput(in CallLLMInput, card store.Personality, tc TurnContext, mems []store.Memory) prompt.Input {
+	count := func(s string) int { return llm.CountTokens(a.Config.Model, s) }
+	var memTexts []string
+	used := 0
+	for _, m := range mems {
+		n := count(m.Content) + 2
+		if a.Config.MemoryTokens > 0 && used+n > a.Config.MemoryTokens {
+			break
+		}
+		used += n
+		memTexts = append(memTexts, m.Content)
+	}
+	now := a.now()
+	if loc, err := time.LoadLocation(in.User.Timezone); err == nil && in.User.Timezone != "" {
+		now = now.In(loc)
+	}
+	msg := in.Message
+	channel, parent := msg.ChannelName, ""
+	if msg.ParentChannelID != "" {
+		parent = msg.ParentChannelName
+	}
+	return prompt.Input{
+		Personality:  card,
+		UserName:     in.User.DisplayName,
+		Participants: []prompt.Participant{{Name: in.User.DisplayName, Pronouns: in.User.Pronouns, About: in.User.About}},
+		Location:     prompt.Where(msg.GuildName, channel, parent, msg.GuildID == ""),
+		Now:          now,
+		History:      tc.Lines,
+		Memories:     memTexts,
+		References:   tc.References,
+		Message:      prompt.Line{Speaker: in.User.DisplayName, Role: "user", Content: msg.Content, At: msg.CreatedAt},
+	}
+}
+
+// maxGenerations bounds how often an empty, echoing or repeated reply is generated again.
+const maxGenerations = 3
+
+type generation struct {
+	CallLLMResult
+	reasoning string
+}
+
+// generate asks the model and cleans the answer; an empty, echo-only or duplicate reply
+// is generated again with a higher temperature, at most maxGenerations times in all.
+// Tokens of every attempt count. After the last bad attempt the reply is given up on
+// (non-retryable), and the workflow posts the character's error message.
+func (a *Activities) generate(ctx context.Context, c *llm.Client, apiKey string, req llm.Request, name, userMessage, previous string) (generation, error) {
+	var g generation
+	base := float32(0.8)
+	if req.Temperature != nil {
+		base = *req.Temperature
+	}
+	var why string
+	for attempt := 0; attempt < maxGenerations; attempt++ {
+		if attempt > 0 {
+			t := min(base+0.2*float32(attempt), 2)
+			req.Temperature = &t
+		}
+		resp, err := c.Complete(ctx, apiKey, req)
+		var le *llm.Error
+		if errors.As(err, &le) && le.Kind == llm.KindEmpty {
+			why = "empty"
+			continue
+		}
+		if err != nil {
+			return g, temporalLLMError(err)
+		}
+		g.TokensIn += resp.PromptTokens
+		g.TokensOut += resp.CompletionTokens
+		g.Model, g.FinishReason = resp.Model, resp.FinishReason
+		cleaned := reply.Clean(resp.Text, resp.Reasoning, name, userMessage)
+		if why = reply.Verdict(cleaned, userMessage, previous); why == "" {
+			g.Text, g.reasoning, g.Attempts = cleaned.Text, cleaned.Reasoning, attempt+1
+			return g, nil
+		}
+		a.log().Warn("regenerating a reply", "attempt", attempt+1, "reason", why)
+	}
+	return g, NonRetryable(ErrTypeLLMEmpty, fmt.Errorf("no usable reply after %d attempts (last: %s)", maxGenerations, why))
+}
+
+// lastOwnReply is the character's previous message in the context (to catch a model
+// repeating itself word for word).
+func lastOwnReply(lines []prompt.Line) string {
+	for i := len(lines) - 1; i >= 0; i-- {
+		if lines[i].Role == "assistant" {
+			return lines[i].Content
+		}
+	}
+	return ""
 }
 
 var clients sync.Map // base URL -> *llm.Client, for keys with their own endpoint

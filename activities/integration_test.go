@@ -175,10 +175,11 @@ func TestFetchContextAttributesSpeakersAndKeepsTheBudget(t *testing.T) {
 	if err := v.Get(&res); err != nil {
 		t.Fatal(err)
 	}
-	var lines []prompt.Line
-	if err := db.Store.TurnContexts.Get(context.Background(), in.WorkflowID, p.ID, &lines); err != nil {
+	var tc activities.TurnContext
+	if err := db.Store.TurnContexts.Get(context.Background(), in.WorkflowID, p.ID, &tc); err != nil {
 		t.Fatal(err)
 	}
+	lines := tc.Lines
 	if res.Tokens > acts.Config.ContextTokens {
 		t.Errorf("context uses %d tokens, budget %d", res.Tokens, acts.Config.ContextTokens)
 	}

@@ -14,7 +14,11 @@ func (a *Activities) RecordTurn(ctx context.Context, in RecordTurnInput) (Record
 	if len(in.MessageIDs) > 0 {
 		replyID = in.MessageIDs[0]
 	}
-	err := a.Store.History.Append(ctx,
+	reasoning, err := a.Store.TurnContexts.Reasoning(ctx, in.WorkflowID, in.Personality.ID)
+	if err != nil {
+		return RecordTurnResult{}, err
+	}
+	err = a.Store.History.Append(ctx,
 		store.Turn{
 			ChannelID: in.Message.ChannelID, GuildID: in.Message.GuildID, PersonalityID: in.Personality.ID,
 			PersonaID: in.User.PersonaID, UserID: in.User.ID, Role: "user", SpeakerName: in.User.DisplayName,
@@ -25,6 +29,7 @@ func (a *Activities) RecordTurn(ctx context.Context, in RecordTurnInput) (Record
 			ChannelID: in.Message.ChannelID, GuildID: in.Message.GuildID, PersonalityID: in.Personality.ID,
 			PersonaID: in.User.PersonaID, UserID: in.User.ID, Role: "assistant", SpeakerName: in.Personality.DisplayName,
 			Content: in.Reply.Text, DiscordMessageID: replyID, WorkflowID: in.WorkflowID, Tokens: in.Reply.TokensOut,
+			Reasoning: reasoning,
 			CreatedAt: a.now(),
 		})
 	if err != nil {

@@ -38,6 +38,13 @@ func (a *Activities) ResolvePersonalities(ctx context.Context, in ResolvePersona
 			return ResolvePersonalitiesResult{}, fmt.Errorf("channel activation: %w", err)
 		}
 	}
+	if msg.GuildID == "" && activated == "" {
+		// In a DM the last character used keeps answering until another is named.
+		activated, err = a.Store.History.LastPersonality(ctx, msg.ChannelID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return ResolvePersonalitiesResult{}, fmt.Errorf("last DM character: %w", err)
+		}
+	}
 	triggers := OrderTriggers(replyTarget, MatchMentions(msg.Content, names, msg.AuthorID), activated, max)
 	var res ResolvePersonalitiesResult
 	for _, t := range triggers {
@@ -59,7 +66,15 @@ func (a *Activities) ResolvePersonalities(ctx context.Context, in ResolvePersona
 	if err != nil {
 		return ResolvePersonalitiesResult{}, err
 	}
-	res.User = UserRef{ID: u.ID, PersonaID: u.DefaultPersonaID, DisplayName: displayName(msg)}
+	res.User = UserRef{ID: u.ID, PersonaID: u.DefaultPersonaID, DisplayName: displayName(msg), Timezone: u.Timezone}
+	if persona, err := a.Store.Personas.ByID(ctx, u.DefaultPersonaID); err == nil {
+		if persona.PreferredName != "" {
+			res.User.DisplayName = persona.PreferredName
+		}
+		res.User.Pronouns, res.User.About = persona.Pronouns, persona.Description
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return ResolvePersonalitiesResult{}, err
+	}
 	return res, nil
 }
 

@@ -9,6 +9,9 @@ type MessageSnapshot struct {
 	ChannelID           string
 	GuildID             string // empty in DMs
 	ParentChannelID     string // set when ChannelID is a thread: webhooks live on the parent
+	GuildName           string // for the prompt's "where" line, from the gateway's cache
+	ChannelName         string
+	ParentChannelName   string
 	AuthorID            string
 	AuthorUsername      string
 	AuthorDisplayName   string
@@ -31,7 +34,10 @@ type PersonalityRef struct {
 type UserRef struct {
 	ID          string
 	PersonaID   string
-	DisplayName string
+	DisplayName string // the persona's preferred name, else the Discord display name
+	Pronouns    string
+	About       string // the persona's description
+	Timezone    string // IANA zone for the prompt's date line
 }
 
 // ResolvePersonalitiesInput asks who answers a message.
@@ -82,8 +88,9 @@ type FetchContextInput struct {
 // FetchContextResult summarises what was stored for CallLLM; the context itself stays in
 // PostgreSQL (turn_contexts) to keep payloads small.
 type FetchContextResult struct {
-	Messages int
-	Tokens   int
+	Messages   int
+	Tokens     int
+	References int
 }
 
 // RetrieveMemoriesInput asks for the memories relevant to a message.
@@ -117,6 +124,8 @@ type CallLLMResult struct {
 	TokensIn     int
 	TokensOut    int
 	FinishReason string
+	Attempts     int    // generations it took (empty or echoing replies are generated again)
+	Footer       string // shown under the reply (e.g. the model), not part of it
 }
 
 // DeliverReplyInput posts a reply through the channel's webhook as the personality.
@@ -125,6 +134,7 @@ type DeliverReplyInput struct {
 	Message     MessageSnapshot
 	Personality PersonalityRef
 	Text        string
+	Footer      string // appended to the last chunk
 	// ErrorMessage delivers the personality's own error message instead of Text (with a
 	// reference the user can quote to an operator).
 	ErrorMessage bool

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/store"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -34,7 +35,9 @@ type Gateway struct {
 	Temporal  client.Client
 	TaskQueue string
 	Activated ActivatedChannels // optional
-	Logger    *slog.Logger
+	// Interactions answers slash commands; nil runs the message intake only.
+	Interactions *Bot
+	Logger       *slog.Logger
 	// StartTimeout bounds how long a message waits for Temporal before it is given up on
 	// (logged with its id so an operator can replay it).
 	StartTimeout time.Duration
@@ -56,10 +59,27 @@ func (g *Gateway) Run(ctx context.Context) error {
 		g.onMessage(ctx, s, m)
 	})
 	defer remove()
+	if g.Interactions != nil {
+		defer g.Session.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) {
+			g.wg.Add(1)
+			defer g.wg.Done()
+			g.Interactions.Handle(ctx, s, ic)
+		})()
+	}
 	if err := g.Session.Open(); err != nil {
 		return fmt.Errorf("discord gateway: %w", err)
 	}
 	g.Logger.Info("discord gateway connected", "bot", g.Session.State.User.Username)
+	if g.Interactions != nil {
+		appID := g.Session.State.User.ID
+		if g.Session.State.Application != nil && g.Session.State.Application.ID != "" {
+			appID = g.Session.State.Application.ID
+		}
+		if err := g.Interactions.Register(appID); err != nil {
+			// Messages still work without slash commands; say so loudly.
+			g.Logger.Error("slash commands not registered", "err", err)
+		}
+	}
 	<-ctx.Done()
 	err := g.Session.Close()
 	g.wg.Wait()
@@ -92,7 +112,7 @@ func (g *Gateway) Snapshot(m *discordgo.Message, selfID string) (activities.Mess
 	snap := activities.MessageSnapshot{
 		ID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID,
 		AuthorID: m.Author.ID, AuthorUsername: m.Author.Username, AuthorDisplayName: m.Author.GlobalName,
-		Content: m.Content, CreatedAt: m.Timestamp,
+		Content: store.CleanText(m.Content), CreatedAt: m.Timestamp,
 	}
 	if m.Member != nil && m.Member.Nick != "" {
 		snap.AuthorDisplayName = m.Member.Nick
@@ -106,8 +126,18 @@ func (g *Gateway) Snapshot(m *discordgo.Message, selfID string) (activities.Mess
 		snap.ReferencedMessageID = m.MessageReference.MessageID
 	}
 	if g.Session != nil && g.Session.State != nil {
-		if ch, err := g.Session.State.Channel(m.ChannelID); err == nil && ch.IsThread() {
-			snap.ParentChannelID = ch.ParentID
+		st := g.Session.State
+		if ch, err := st.Channel(m.ChannelID); err == nil {
+			snap.ChannelName = ch.Name
+			if ch.IsThread() {
+				snap.ParentChannelID = ch.ParentID
+				if parent, err := st.Channel(ch.ParentID); err == nil {
+					snap.ParentChannelName = parent.Name
+				}
+			}
+		}
+		if gd, err := st.Guild(m.GuildID); err == nil {
+			snap.GuildName = gd.Name
 		}
 	}
 	mayTrigger := m.GuildID == "" || snap.ReferencedMessageID != "" || strings.Contains(m.Content, "@") ||

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
 )
 
 // Discord's limits that shape what we send.
@@ -16,7 +18,79 @@ const (
 	MaxMessageLength = 2000
 	// MaxWebhookNameLength is the most characters of a webhook message's username.
 	MaxWebhookNameLength = 80
+	// MaxModalInputLength is the most characters a modal's text input holds.
+	MaxModalInputLength = 4000
+	// Embed limits: field values, descriptions, titles, and the whole embed.
+	MaxEmbedFieldValue  = 1024
+	MaxEmbedFieldName   = 256
+	MaxEmbedDescription = 4096
+	MaxEmbedTitle       = 256
+	MaxEmbedTotal       = 6000
+	MaxEmbedFields      = 25
+	truncationMarker    = "…"
 )
+
+// Truncate shortens s to at most max Discord characters, marking the cut with "…".
+func Truncate(s string, limit int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if length(s) <= limit {
+		return s
+	}
+	keep := limit - length(truncationMarker)
+	n := 0
+	for i, r := range s {
+		w := max(utf16.RuneLen(r), 1)
+		if n+w > keep {
+			return s[:i] + truncationMarker
+		}
+		n += w
+	}
+	return s
+}
+
+// FitEmbed trims an embed to Discord's limits instead of letting Discord reject it: each
+// part to its own limit, then fields dropped from the end until the total fits.
+func FitEmbed(e *discordgo.MessageEmbed) *discordgo.MessageEmbed {
+	if e == nil {
+		return nil
+	}
+	out := *e
+	out.Title = Truncate(out.Title, MaxEmbedTitle)
+	out.Description = Truncate(out.Description, MaxEmbedDescription)
+	if len(out.Fields) > MaxEmbedFields {
+		out.Fields = out.Fields[:MaxEmbedFields]
+	}
+	fields := make([]*discordgo.MessageEmbedField, 0, len(out.Fields))
+	for _, f := range out.Fields {
+		if f == nil {
+			continue
+		}
+		name, value := Truncate(f.Name, MaxEmbedFieldName), Truncate(f.Value, MaxEmbedFieldValue)
+		if strings.TrimSpace(value) == "" {
+			value = "—"
+		}
+		fields = append(fields, &discordgo.MessageEmbedField{Name: name, Value: value, Inline: f.Inline})
+	}
+	out.Fields = fields
+	for embedLength(&out) > MaxEmbedTotal && len(out.Fields) > 0 {
+		out.Fields = out.Fields[:len(out.Fields)-1]
+	}
+	if over := embedLength(&out) - MaxEmbedTotal; over > 0 {
+		out.Description = Truncate(out.Description, max(length(out.Description)-over, 1))
+	}
+	return &out
+}
+
+func embedLength(e *discordgo.MessageEmbed) int {
+	n := length(e.Title) + length(e.Description)
+	for _, f := range e.Fields {
+		n += length(f.Name) + length(f.Value)
+	}
+	if e.Footer != nil {
+		n += length(e.Footer.Text)
+	}
+	return n
+}
 
 // length counts like Discord does (UTF-16 code units), so emoji-heavy text never
 // overflows a chunk.
@@ -113,8 +187,9 @@ func (c *chunker) addLine(line string) {
 	}
 }
 
-// split cuts a line too long for an empty chunk (after a reopened fence) into pieces,
-// at spaces where possible. It walks the line once.
+// split cuts a line too long for an empty chunk (after a reopened fence) into pieces:
+// after a sentence where one ends in the second half of the room, else at a space, else
+// anywhere. It walks the line once.
 func (c *chunker) split(line string, reserve int) []string {
 	room := c.limit - reserve
 	if c.fence != "" {
@@ -125,24 +200,33 @@ func (c *chunker) split(line string, reserve int) []string {
 		return []string{line}
 	}
 	var pieces []string
-	start, n, lastSpace := 0, 0, -1
+	start, n := 0, 0
+	lastSpace, lastSentence := -1, -1 // byte offsets of the space to cut at
+	var prev rune
 	for i, r := range line {
 		w := max(utf16.RuneLen(r), 1)
 		if n+w > room {
 			cut := i
-			if lastSpace > start && n > room/2 {
+			switch {
+			case lastSentence > start && n > room/2:
+				cut = lastSentence
+			case lastSpace > start && n > room/2:
 				cut = lastSpace
 			}
-			pieces = append(pieces, line[start:cut])
-			if cut == lastSpace {
+			pieces = append(pieces, strings.TrimRight(line[start:cut], " "))
+			if cut == lastSentence || cut == lastSpace {
 				cut++ // drop the space we broke at
 			}
-			start, lastSpace = cut, -1
+			start, lastSpace, lastSentence = cut, -1, -1
 			n = length(line[start:i])
 		}
 		if r == ' ' {
 			lastSpace = i
+			if prev == '.' || prev == '!' || prev == '?' || prev == '…' {
+				lastSentence = i
+			}
 		}
+		prev = r
 		n += w
 	}
 	return append(pieces, line[start:])

@@ -103,3 +103,18 @@ func FuzzChunk(f *testing.F) {
 		}
 	})
 }
+
+func TestChunkPrefersSentenceEnds(t *testing.T) {
+	sentence := "This is one complete sentence that goes on a little. "
+	text := strings.Repeat(sentence, 60) // ~3200 characters, one paragraph
+	chunks := Chunk(text, 2000)
+	if len(chunks) != 2 {
+		t.Fatalf("%d chunks", len(chunks))
+	}
+	if !strings.HasSuffix(chunks[0], "little.") {
+		t.Errorf("first chunk ends mid-sentence: ...%q", chunks[0][len(chunks[0])-30:])
+	}
+	if !strings.HasPrefix(chunks[1], "This is") {
+		t.Errorf("second chunk starts mid-sentence: %.30q", chunks[1])
+	}
+}

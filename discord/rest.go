@@ -57,22 +57,43 @@ func (r *REST) RecentMessages(ctx context.Context, channelID, beforeID string, l
 	}
 	out := make([]activities.ChannelMessage, 0, len(msgs))
 	for _, m := range msgs {
-		cm := activities.ChannelMessage{ID: m.ID, Content: m.Content, CreatedAt: m.Timestamp, WebhookID: m.WebhookID}
-		if m.Author != nil {
-			cm.AuthorID, cm.IsBot, cm.AuthorName = m.Author.ID, m.Author.Bot, m.Author.Username
-			if m.Author.GlobalName != "" {
-				cm.AuthorName = m.Author.GlobalName
-			}
-		}
-		if m.Member != nil && m.Member.Nick != "" {
-			cm.AuthorName = m.Member.Nick
-		}
-		if m.MessageReference != nil {
-			cm.ReferenceID = m.MessageReference.MessageID
-		}
-		out = append(out, cm)
+		out = append(out, channelMessage(m))
 	}
 	return out, nil
+}
+
+// Message implements activities.Discord.
+func (r *REST) Message(ctx context.Context, channelID, messageID string) (activities.ChannelMessage, error) {
+	m, err := r.s.ChannelMessage(channelID, messageID, discordgo.WithContext(ctx))
+	if err != nil {
+		return activities.ChannelMessage{}, classify("read message", err)
+	}
+	return channelMessage(m), nil
+}
+
+func channelMessage(m *discordgo.Message) activities.ChannelMessage {
+	cm := activities.ChannelMessage{ID: m.ID, Content: m.Content, CreatedAt: m.Timestamp, WebhookID: m.WebhookID}
+	if m.Author != nil {
+		cm.AuthorID, cm.IsBot, cm.AuthorName = m.Author.ID, m.Author.Bot, m.Author.Username
+		if m.Author.GlobalName != "" {
+			cm.AuthorName = m.Author.GlobalName
+		}
+	}
+	if m.Member != nil && m.Member.Nick != "" {
+		cm.AuthorName = m.Member.Nick
+	}
+	if m.MessageReference != nil {
+		cm.ReferenceID, cm.ReferenceChannelID = m.MessageReference.MessageID, m.MessageReference.ChannelID
+		if cm.ReferenceChannelID == "" {
+			cm.ReferenceChannelID = m.ChannelID
+		}
+	}
+	for _, a := range m.Attachments {
+		if a != nil {
+			cm.Attachments = append(cm.Attachments, activities.Attachment{URL: a.URL, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size})
+		}
+	}
+	return cm
 }
 
 // SendTyping implements activities.Discord.
@@ -98,20 +119,25 @@ func (r *REST) Post(ctx context.Context, t activities.PostTarget, content string
 	if t.ParentChannelID != "" {
 		hookChannel, threadID = t.ParentChannelID, t.ChannelID
 	}
-	hook, err := r.webhook(ctx, hookChannel)
-	if err != nil {
-		return "", err
-	}
 	params := &discordgo.WebhookParams{Content: content, Username: WebhookName(t.Username), AvatarURL: t.AvatarURL, AllowedMentions: noPings}
-	m, err := r.s.WebhookThreadExecute(hook.ID, hook.Token, true, threadID, params, discordgo.WithContext(ctx))
-	if err != nil {
-		if status(err) == http.StatusNotFound || status(err) == http.StatusUnauthorized {
-			r.forget(hookChannel) // deleted or reset by a moderator: recreate on the retry
-			return "", fmt.Errorf("webhook of channel %s is gone; it will be recreated", hookChannel)
+	for attempt := 0; ; attempt++ {
+		hook, err := r.webhook(ctx, hookChannel)
+		if err != nil {
+			return "", err
+		}
+		m, err := r.s.WebhookThreadExecute(hook.ID, hook.Token, true, threadID, params, discordgo.WithContext(ctx))
+		if err == nil {
+			return m.ID, nil
+		}
+		if gone := status(err) == http.StatusNotFound || status(err) == http.StatusUnauthorized; gone && attempt == 0 {
+			// Unknown Webhook (10015): a moderator deleted it or reset its token. Make a new
+			// one and send once more; a second failure goes back to Temporal's retries.
+			r.logger.Warn("webhook gone; recreating", "channel_id", hookChannel, "webhook_id", hook.ID)
+			r.forget(hookChannel)
+			continue
 		}
 		return "", classify("execute webhook", err)
 	}
-	return m.ID, nil
 }
 
 // webhook returns our webhook in a channel: cached, else an existing one the bot owns,

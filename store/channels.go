@@ -49,3 +49,10 @@ func (r *Channels) ActivatedChannels(ctx context.Context) (map[string]bool, erro
 	}
 	return out, rows.Err()
 }
+
+// Deactivate stops the activated personality of a channel; false if none was active.
+func (r *Channels) Deactivate(ctx context.Context, channelID string) (bool, error) {
+	tag, err := r.pool.Exec(ctx, `UPDATE channel_settings SET activated_personality_id = NULL, updated_at = now()
+		WHERE channel_id = $1 AND activated_personality_id IS NOT NULL`, channelID)
+	return tag.RowsAffected() > 0, err
+}

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -21,6 +23,7 @@ type Turn struct {
 	DiscordMessageID string
 	WorkflowID       string
 	Tokens           int
+	Reasoning        string // the model's thinking behind an assistant turn
 	CreatedAt        time.Time
 }
 
@@ -37,11 +40,11 @@ func (r *History) Append(ctx context.Context, turns ...Turn) error {
 		}
 		_, err := r.pool.Exec(ctx, `
 			INSERT INTO conversation_history (channel_id, guild_id, personality_id, persona_id, user_id,
-				role, speaker_name, content, discord_message_id, workflow_id, tokens, created_at)
-			VALUES ($1,$2,$3,NULLIF($4,'')::uuid,NULLIF($5,'')::uuid,$6,$7,$8,$9,$10,$11,$12)
+				role, speaker_name, content, discord_message_id, workflow_id, tokens, created_at, reasoning)
+			VALUES ($1,$2,$3,NULLIF($4,'')::uuid,NULLIF($5,'')::uuid,$6,$7,$8,$9,$10,$11,$12,$13)
 			ON CONFLICT (discord_message_id, personality_id, role) DO NOTHING`,
-			t.ChannelID, t.GuildID, t.PersonalityID, t.PersonaID, t.UserID, t.Role, t.SpeakerName,
-			t.Content, t.DiscordMessageID, t.WorkflowID, t.Tokens, created)
+			t.ChannelID, t.GuildID, t.PersonalityID, t.PersonaID, t.UserID, t.Role, CleanText(t.SpeakerName),
+			CleanText(t.Content), t.DiscordMessageID, t.WorkflowID, t.Tokens, created, CleanText(t.Reasoning))
 		if err != nil {
 			return fmt.Errorf("append history: %w", err)
 		}
@@ -71,4 +74,16 @@ func (r *History) Recent(ctx context.Context, channelID, personalityID string, l
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// LastPersonality returns the personality that spoke last in a channel (a DM keeps
+// talking to it until another is named); ErrNotFound if none ever did.
+func (r *History) LastPersonality(ctx context.Context, channelID string) (string, error) {
+	var id string
+	err := r.pool.QueryRow(ctx, `SELECT personality_id::text FROM conversation_history
+		WHERE channel_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1`, channelID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return id, err
 }

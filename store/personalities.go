@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -31,6 +32,7 @@ type Personality struct {
 	OwnerID                string `json:"owner_id,omitempty" yaml:"owner_id,omitempty"`
 	IsPublic               bool   `json:"is_public" yaml:"is_public"`
 	IsNSFW                 bool   `json:"is_nsfw,omitempty" yaml:"is_nsfw,omitempty"`
+	ShowModelFooter        bool   `json:"show_model_footer,omitempty" yaml:"show_model_footer,omitempty"`
 	// Aliases are global aliases; Upsert adds them (it never removes any).
 	Aliases []string `json:"aliases,omitempty" yaml:"aliases,omitempty"`
 }
@@ -46,17 +48,18 @@ type NameEntry struct {
 // Personalities is the repository of character cards.
 type Personalities struct{ pool *pgxpool.Pool }
 
-const personalityCols = `id::text, slug, name, display_name, avatar_url, character_info,
-	personality_traits, personality_tone, personality_age, personality_appearance,
-	personality_likes, personality_dislikes, conversational_goals, conversational_examples,
-	system_prompt, error_message, birthday, COALESCE(owner_id::text, ''), is_public, is_nsfw`
+const personalityCols = `p.id::text, p.slug, p.name, p.display_name, p.avatar_url, p.character_info,
+	p.personality_traits, p.personality_tone, p.personality_age, p.personality_appearance,
+	p.personality_likes, p.personality_dislikes, p.conversational_goals, p.conversational_examples,
+	p.system_prompt, p.error_message, p.birthday, COALESCE(p.owner_id::text, ''), p.is_public, p.is_nsfw,
+	p.show_model_footer`
 
 func scanPersonality(row pgx.Row) (Personality, error) {
 	var p Personality
 	err := row.Scan(&p.ID, &p.Slug, &p.Name, &p.DisplayName, &p.AvatarURL, &p.CharacterInfo,
 		&p.Traits, &p.Tone, &p.Age, &p.Appearance, &p.Likes, &p.Dislikes, &p.ConversationalGoals,
 		&p.ConversationalExamples, &p.SystemPrompt, &p.ErrorMessage, &p.Birthday, &p.OwnerID,
-		&p.IsPublic, &p.IsNSFW)
+		&p.IsPublic, &p.IsNSFW, &p.ShowModelFooter)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, ErrNotFound
 	}
@@ -78,18 +81,18 @@ func (r *Personalities) Upsert(ctx context.Context, p Personality) (Personality,
 		INSERT INTO personalities (slug, name, display_name, avatar_url, character_info,
 			personality_traits, personality_tone, personality_age, personality_appearance,
 			personality_likes, personality_dislikes, conversational_goals, conversational_examples,
-			system_prompt, error_message, birthday, owner_id, is_public, is_nsfw)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,NULLIF($17,'')::uuid,$18,$19)
+			system_prompt, error_message, birthday, owner_id, is_public, is_nsfw, show_model_footer)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,NULLIF($17,'')::uuid,$18,$19,$20)
 		ON CONFLICT (slug) DO UPDATE SET name=$2, display_name=$3, avatar_url=$4, character_info=$5,
 			personality_traits=$6, personality_tone=$7, personality_age=$8, personality_appearance=$9,
 			personality_likes=$10, personality_dislikes=$11, conversational_goals=$12,
 			conversational_examples=$13, system_prompt=$14, error_message=$15, birthday=$16,
-			owner_id=COALESCE(NULLIF($17,'')::uuid, personalities.owner_id), is_public=$18, is_nsfw=$19,
+			owner_id=COALESCE(NULLIF($17,'')::uuid, personalities.owner_id), is_public=$18, is_nsfw=$19, show_model_footer=$20,
 			updated_at=now()
-		RETURNING `+personalityCols,
+		RETURNING `+strings.ReplaceAll(personalityCols, "p.", ""),
 		p.Slug, p.Name, p.DisplayName, p.AvatarURL, p.CharacterInfo, p.Traits, p.Tone, p.Age,
 		p.Appearance, p.Likes, p.Dislikes, p.ConversationalGoals, p.ConversationalExamples,
-		p.SystemPrompt, p.ErrorMessage, p.Birthday, p.OwnerID, p.IsPublic, p.IsNSFW)
+		p.SystemPrompt, p.ErrorMessage, p.Birthday, p.OwnerID, p.IsPublic, p.IsNSFW, p.ShowModelFooter)
 	stored, err := scanPersonality(row)
 	if err != nil {
 		return p, fmt.Errorf("upsert personality %q: %w", p.Slug, err)
@@ -106,17 +109,17 @@ func (r *Personalities) Upsert(ctx context.Context, p Personality) (Personality,
 
 // ByID returns one personality.
 func (r *Personalities) ByID(ctx context.Context, id string) (Personality, error) {
-	return scanPersonality(r.pool.QueryRow(ctx, `SELECT `+personalityCols+` FROM personalities WHERE id = $1`, id))
+	return scanPersonality(r.pool.QueryRow(ctx, `SELECT `+personalityCols+` FROM personalities p WHERE id = $1`, id))
 }
 
 // BySlug returns one personality by its slug.
 func (r *Personalities) BySlug(ctx context.Context, slug string) (Personality, error) {
-	return scanPersonality(r.pool.QueryRow(ctx, `SELECT `+personalityCols+` FROM personalities WHERE slug = $1`, slug))
+	return scanPersonality(r.pool.QueryRow(ctx, `SELECT `+personalityCols+` FROM personalities p WHERE slug = $1`, slug))
 }
 
 // List returns every personality ordered by slug.
 func (r *Personalities) List(ctx context.Context) ([]Personality, error) {
-	rows, err := r.pool.Query(ctx, `SELECT `+personalityCols+` FROM personalities ORDER BY slug`)
+	rows, err := r.pool.Query(ctx, `SELECT `+personalityCols+` FROM personalities p ORDER BY slug`)
 	if err != nil {
 		return nil, err
 	}
@@ -155,4 +158,39 @@ func (r *Personalities) Names(ctx context.Context, discordUserID string) ([]Name
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// Search returns up to limit personalities whose name, display name, slug or global alias
+// contains text (case-insensitive), best matches (prefix) first: for autocomplete.
+func (r *Personalities) Search(ctx context.Context, text string, limit int) ([]Personality, error) {
+	rows, err := r.pool.Query(ctx, `
+		SELECT `+personalityCols+` FROM personalities p
+		WHERE $1 = '' OR p.name ILIKE '%' || $1 || '%' OR p.display_name ILIKE '%' || $1 || '%' OR p.slug ILIKE '%' || $1 || '%'
+			OR EXISTS (SELECT 1 FROM personality_aliases a WHERE a.personality_id = p.id AND a.user_id IS NULL AND a.alias ILIKE '%' || $1 || '%')
+		ORDER BY (p.display_name ILIKE $1 || '%' OR p.slug ILIKE $1 || '%') DESC, p.display_name
+		LIMIT $2`, strings.ReplaceAll(strings.ReplaceAll(text, `%`, `\%`), `_`, `\_`), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Personality
+	for rows.Next() {
+		p, err := scanPersonality(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Resolve finds a personality by slug, else by exact name, display name or global alias
+// (case-insensitive): what a user types in a command.
+func (r *Personalities) Resolve(ctx context.Context, text string) (Personality, error) {
+	text = strings.TrimSpace(text)
+	return scanPersonality(r.pool.QueryRow(ctx, `
+		SELECT `+personalityCols+` FROM personalities p
+		WHERE p.slug = lower($1) OR lower(p.name) = lower($1) OR lower(p.display_name) = lower($1)
+			OR EXISTS (SELECT 1 FROM personality_aliases a WHERE a.personality_id = p.id AND a.user_id IS NULL AND lower(a.alias) = lower($1))
+		ORDER BY (p.slug = lower($1)) DESC LIMIT 1`, text))
 }

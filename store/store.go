@@ -20,6 +20,7 @@ import (
 type Store struct {
 	Pool          *pgxpool.Pool
 	Users         *Users
+	Personas      *Personas
 	Personalities *Personalities
 	History       *History
 	Usage         *Usage
@@ -62,6 +63,7 @@ func New(pool *pgxpool.Pool) *Store {
 	return &Store{
 		Pool:          pool,
 		Users:         &Users{pool},
+		Personas:      &Personas{pool},
 		Personalities: &Personalities{pool},
 		History:       &History{pool},
 		Usage:         &Usage{pool},
@@ -107,4 +109,10 @@ func redactURLError(err error) error {
 		return errors.New(msg[:i] + "<url redacted>")
 	}
 	return err
+}
+
+// CleanText makes text storable: PostgreSQL text and jsonb reject NUL, and invalid UTF-8
+// is replaced rather than refused. Everything Discord or a model sends passes through it.
+func CleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

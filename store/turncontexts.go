@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,8 @@ func (r *TurnContexts) Put(ctx context.Context, workflowID, personalityID string
 	if err != nil {
 		return fmt.Errorf("encode turn context: %w", err)
 	}
+	// jsonb refuses the NUL character even escaped; Discord messages can carry one.
+	b = bytes.ReplaceAll(b, []byte(`\u0000`), []byte(`\ufffd`))
 	_, err = r.pool.Exec(ctx, `INSERT INTO turn_contexts (workflow_id, personality_id, messages) VALUES ($1, $2, $3)
 		ON CONFLICT (workflow_id, personality_id) DO UPDATE SET messages = EXCLUDED.messages, created_at = now()`,
 		workflowID, personalityID, b)
@@ -38,4 +41,22 @@ func (r *TurnContexts) Get(ctx context.Context, workflowID, personalityID string
 		return err
 	}
 	return json.Unmarshal(b, v)
+}
+
+// SetReasoning keeps the reasoning a model produced for a turn (never posted).
+func (r *TurnContexts) SetReasoning(ctx context.Context, workflowID, personalityID, reasoning string) error {
+	_, err := r.pool.Exec(ctx, `UPDATE turn_contexts SET reasoning = $3 WHERE workflow_id = $1 AND personality_id = $2`,
+		workflowID, personalityID, CleanText(reasoning))
+	return err
+}
+
+// Reasoning returns what SetReasoning kept ("" when none).
+func (r *TurnContexts) Reasoning(ctx context.Context, workflowID, personalityID string) (string, error) {
+	var s string
+	err := r.pool.QueryRow(ctx, `SELECT reasoning FROM turn_contexts WHERE workflow_id = $1 AND personality_id = $2`,
+		workflowID, personalityID).Scan(&s)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return s, err
 }

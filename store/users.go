@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -52,4 +55,15 @@ func (r *Users) Ensure(ctx context.Context, discordID, username, displayName str
 		}
 	}
 	return u, tx.Commit(ctx)
+}
+
+// ByDiscordID returns a known user; ErrNotFound for someone who never talked to a character.
+func (r *Users) ByDiscordID(ctx context.Context, discordID string) (User, error) {
+	var u User
+	err := r.pool.QueryRow(ctx, `SELECT id::text, discord_id, username, timezone, COALESCE(default_persona_id::text, '')
+		FROM users WHERE discord_id = $1`, discordID).Scan(&u.ID, &u.DiscordID, &u.Username, &u.Timezone, &u.DefaultPersonaID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return u, ErrNotFound
+	}
+	return u, err
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -34,6 +33,8 @@ type Services struct {
 	Embedder  activities.Embedder
 	Config    activities.Config
 	Logger    *slog.Logger
+	// Superusers are Discord user ids allowed to run owner-only commands.
+	Superusers map[string]bool
 }
 
 // NewActivities builds the activities over the services.
@@ -65,42 +66,17 @@ func StartWorker(s Services) (worker.Worker, error) {
 
 // NewGateway builds the Discord intake over the services.
 func NewGateway(s Services) *discord.Gateway {
+	activated := discord.NewActivationCache(s.Store, 30*time.Second)
+	bot := discord.NewBot(s.Session, s.Store, s.Logger, s.Superusers)
+	bot.Activations = activated
 	return &discord.Gateway{
-		Session:   s.Session,
-		Temporal:  s.Temporal,
-		TaskQueue: workflows.TaskQueue,
-		Activated: &activationCache{store: s.Store, ttl: 30 * time.Second},
-		Logger:    s.Logger,
+		Session:      s.Session,
+		Temporal:     s.Temporal,
+		TaskQueue:    workflows.TaskQueue,
+		Activated:    activated,
+		Logger:       s.Logger,
+		Interactions: bot,
 	}
-}
-
-// activationCache answers "is this channel activated?" from memory, refreshed from the
-// database at most every ttl, so the gateway filter stays cheap.
-type activationCache struct {
-	store *store.Store
-	ttl   time.Duration
-
-	mu       sync.Mutex
-	loadedAt time.Time
-	channels map[string]bool
-}
-
-func (c *activationCache) IsActivated(channelID string) bool {
-	if channelID == "" {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if time.Since(c.loadedAt) > c.ttl {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		ids, err := c.store.Channels.ActivatedChannels(ctx)
-		cancel()
-		if err == nil {
-			c.channels = ids
-		}
-		c.loadedAt = time.Now() // on error keep the old set; retry after ttl
-	}
-	return c.channels[channelID]
 }
 
 // DialTemporal connects to a Temporal frontend, explaining a failure in one line.

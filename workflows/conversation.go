@@ -115,7 +115,7 @@ func (t turn) run(ctx workflow.Context) (ReplyOutcome, string) {
 	t.step("DeliverReply")
 	var delivered activities.DeliverReplyResult
 	if err := workflow.ExecuteActivity(withOptions(ctx, deliverOptions), a.DeliverReply, activities.DeliverReplyInput{
-		WorkflowID: wfID, Message: t.msg, Personality: t.p, Text: reply.Text,
+		WorkflowID: wfID, Message: t.msg, Personality: t.p, Text: reply.Text, Footer: reply.Footer,
 	}).Get(ctx, &delivered); err != nil {
 		out.Failed, out.Reason = true, "delivery: "+errorReason(err)
 		return out, ""

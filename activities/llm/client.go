@@ -93,6 +93,7 @@ type Request struct {
 // Response is a successful completion.
 type Response struct {
 	Text             string
+	Reasoning        string // a reasoning model's thinking, from the API fields; never posted
 	Model            string // the model that answered, as the provider reports it
 	FinishReason     string // stop, length, content_filter...
 	PromptTokens     int
@@ -134,6 +135,7 @@ func (c *Client) Complete(ctx context.Context, apiKey string, req Request) (Resp
 	}
 	return Response{
 		Text:             choice.Message.Content,
+		Reasoning:        reasoningOf(choice.Message.ReasoningContent, x.peeked()),
 		Model:            model,
 		FinishReason:     string(choice.FinishReason),
 		PromptTokens:     resp.Usage.PromptTokens,
@@ -225,4 +227,24 @@ func (c *Client) openai(apiKey string, x *exchange) *openai.Client {
 	cfg.BaseURL = c.baseURL
 	cfg.HTTPClient = x
 	return openai.NewClientWithConfig(cfg)
+}
+
+// reasoningOf returns a reasoning model's thinking from the API fields: DeepSeek-style
+// reasoning_content (parsed by go-openai) or OpenRouter's message.reasoning, which
+// go-openai does not know and is read from the kept start of the body.
+func reasoningOf(parsed string, body []byte) string {
+	if parsed != "" {
+		return parsed
+	}
+	var v struct {
+		Choices []struct {
+			Message struct {
+				Reasoning string `json:"reasoning"`
+			} `json:"message"`
+		} `json:"choices"`
+	}
+	if json.Unmarshal(body, &v) != nil || len(v.Choices) == 0 {
+		return ""
+	}
+	return v.Choices[0].Message.Reasoning
 }

@@ -20,13 +20,41 @@ type Line struct {
 
 // Input is everything a prompt is built from.
 type Input struct {
-	Personality store.Personality
-	UserName    string // how the author is introduced (persona or display name)
-	Location    string // "a Discord server", "a direct message"...
-	Now         time.Time
-	History     []Line // oldest first, already trimmed to the token budget
-	Memories    []string
-	Message     Line // the message being answered
+	Personality  store.Personality
+	UserName     string // how the author is introduced (persona or display name)
+	Participants []Participant
+	Location     string    // see Where
+	Now          time.Time // already in the user's time zone
+	History      []Line    // oldest first, already trimmed to the token budget
+	Memories     []string
+	References   []Line // messages the new message replies to or links, nearest first
+	Message      Line   // the message being answered
+}
+
+// Participant introduces someone in the conversation by their persona.
+type Participant struct {
+	Name     string
+	Pronouns string
+	About    string
+}
+
+// Where describes the location: a channel of a server, a thread in a channel, or a DM.
+func Where(guild, channel, threadParent string, dm bool) string {
+	switch {
+	case dm:
+		return "a direct message"
+	case guild == "":
+		guild = "a Discord server"
+	default:
+		guild = "the Discord server \"" + guild + "\""
+	}
+	switch {
+	case channel != "" && threadParent != "":
+		return fmt.Sprintf("the thread \"%s\" in #%s of %s", channel, threadParent, guild)
+	case channel != "":
+		return fmt.Sprintf("#%s of %s", channel, guild)
+	}
+	return guild
 }
 
 // Message is one chat message for the LLM.
@@ -69,10 +97,29 @@ func System(in Input) string {
 		setting += fmt.Sprintf(" You are answering %s.", in.UserName)
 	}
 	section(&b, "Setting", setting)
+	if len(in.Participants) > 0 {
+		b.WriteString("\n## Participants\n")
+		for _, p := range in.Participants {
+			line := "- " + p.Name
+			if p.Pronouns != "" {
+				line += " (" + p.Pronouns + ")"
+			}
+			if about := strings.TrimSpace(p.About); about != "" {
+				line += ": " + about
+			}
+			b.WriteString(line + "\n")
+		}
+	}
 	if len(in.Memories) > 0 {
 		b.WriteString("\n## Things you remember\n")
 		for _, m := range in.Memories {
 			fmt.Fprintf(&b, "- %s\n", strings.TrimSpace(m))
+		}
+	}
+	if len(in.References) > 0 {
+		b.WriteString("\n## Messages the new message refers to\n")
+		for _, r := range in.References {
+			fmt.Fprintf(&b, "> %s (%s): %s\n", r.Speaker, Ago(in.Now.Sub(r.At)), strings.ReplaceAll(strings.TrimSpace(r.Content), "\n", "\n> "))
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

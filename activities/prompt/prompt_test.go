@@ -26,6 +26,8 @@ func TestBuildGolden(t *testing.T) {
 	lilith := store.Personality{
 		DisplayName: "Lilith", CharacterInfo: "An ancient demon who collects secrets.",
 		Traits: "curious, sardonic", Tone: "velvet and teasing", Likes: "moonlight", Dislikes: "bells",
+		Age: "older than the first cities", Appearance: "tall, dark-eyed, a silver ring on every finger",
+		ConversationalGoals:    "learn one secret from everyone she meets",
 		ConversationalExamples: "User: hi\nLilith: Well, well.", Birthday: "03-14",
 		SystemPrompt: "Never break the fourth wall.",
 	}
@@ -35,7 +37,9 @@ func TestBuildGolden(t *testing.T) {
 	}{
 		{"minimal", Input{Personality: store.Personality{DisplayName: "Bob"}, Location: "a direct message", Now: now,
 			Message: Line{Speaker: "Alice", Role: "user", Content: "hello", At: now}}},
-		{"full", Input{Personality: lilith, UserName: "Alice", Location: "the #general channel of a Discord server", Now: now,
+		{"full", Input{Personality: lilith, UserName: "Alice", Location: Where("Night Court", "general", "", false), Now: now,
+			Participants: []Participant{{Name: "Alice", Pronouns: "she/her", About: "An astronomer who hates bells."}},
+			References:   []Line{{Speaker: "Bob", Content: "Lilith said she was born\non a moonless night.", At: now.Add(-26 * time.Hour)}},
 			History: []Line{
 				{Speaker: "Alice", Role: "user", Content: "are you there?", At: now.Add(-2 * time.Hour)},
 				{Speaker: "Lilith", Role: "assistant", Content: "Always.", At: now.Add(-2 * time.Hour)},
@@ -80,6 +84,23 @@ func TestBirthday(t *testing.T) {
 	for b, want := range map[string]bool{"03-14": true, "1990-03-14": true, "03-15": false, "": false, "x": false} {
 		if got := isBirthday(b, now); got != want {
 			t.Errorf("isBirthday(%q) = %v", b, got)
+		}
+	}
+}
+
+func TestWhere(t *testing.T) {
+	for _, tt := range []struct {
+		guild, channel, parent string
+		dm                     bool
+		want                   string
+	}{
+		{"", "", "", true, "a direct message"},
+		{"Night Court", "general", "", false, `#general of the Discord server "Night Court"`},
+		{"Night Court", "plans", "general", false, `the thread "plans" in #general of the Discord server "Night Court"`},
+		{"", "", "", false, "a Discord server"},
+	} {
+		if got := Where(tt.guild, tt.channel, tt.parent, tt.dm); got != tt.want {
+			t.Errorf("Where = %q, want %q", got, tt.want)
 		}
 	}
 }

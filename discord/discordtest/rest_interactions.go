@@ -1,6 +1,7 @@
 package discordtest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -40,13 +41,71 @@ func (st *interactionState) message(id string) *discordgo.Message {
 func (s *Server) Interact(channelID, userID string, data discordgo.ApplicationCommandInteractionData) *discordgo.Interaction {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.fillCommandLocked(channelID, &data)
+	return s.interactLocked(channelID, userID, discordgo.InteractionApplicationCommand, data)
+}
+
+// Autocomplete has userID type into a slash command option (the focused one has
+// Focused set), as Discord sends while the user types.
+func (s *Server) Autocomplete(channelID, userID string, data discordgo.ApplicationCommandInteractionData) *discordgo.Interaction {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fillCommandLocked(channelID, &data)
+	return s.interactLocked(channelID, userID, discordgo.InteractionApplicationCommandAutocomplete, data)
+}
+
+// SubmitModal has userID submit a modal the bot opened: values maps each text input's
+// custom id to what the user typed.
+func (s *Server) SubmitModal(channelID, userID, customID string, values map[string]string) *discordgo.Interaction {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data := modalSubmitData{CustomID: customID}
+	for id, v := range values {
+		data.Components = append(data.Components, &discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			&discordgo.TextInput{CustomID: id, Value: v},
+		}})
+	}
+	return s.interactLocked(channelID, userID, discordgo.InteractionModalSubmit, data)
+}
+
+// modalSubmitData is discordgo.ModalSubmitInteractionData as Discord sends it: discordgo
+// can read its components but never writes them (the field is tagged "-").
+type modalSubmitData struct {
+	CustomID   string                       `json:"custom_id"`
+	Components []discordgo.MessageComponent `json:"components"`
+}
+
+// Type implements discordgo.InteractionData.
+func (modalSubmitData) Type() discordgo.InteractionType { return discordgo.InteractionModalSubmit }
+
+// Click has userID press a button (or pick from a select menu) with customID.
+func (s *Server) Click(channelID, userID, customID string, values ...string) *discordgo.Interaction {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data := discordgo.MessageComponentInteractionData{CustomID: customID, ComponentType: discordgo.ButtonComponent, Values: values}
+	if len(values) > 0 {
+		data.ComponentType = discordgo.SelectMenuComponent
+	}
+	return s.interactLocked(channelID, userID, discordgo.InteractionMessageComponent, data)
+}
+
+// SetPermissions sets the permissions a member's interactions carry (what Discord
+// computes from roles and channel overwrites).
+func (s *Server) SetPermissions(guildID, userID string, perms int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	gs := s.mustGuildLocked(guildID)
+	m, ok := gs.members[userID]
+	if !ok {
+		panic(fmt.Sprintf("discordtest: SetPermissions: %s is not a member of %s", userID, guildID))
+	}
+	m.Permissions = perms
+}
+
+func (s *Server) fillCommandLocked(channelID string, data *discordgo.ApplicationCommandInteractionData) {
 	cs, ok := s.channels[channelID]
 	if !ok {
-		panic(fmt.Sprintf("discordtest: Interact: unknown channel %s", channelID))
-	}
-	u, ok := s.users[userID]
-	if !ok {
-		panic(fmt.Sprintf("discordtest: Interact: unknown user %s", userID))
+		panic(fmt.Sprintf("discordtest: unknown channel %s", channelID))
 	}
 	if data.CommandType == 0 {
 		data.CommandType = discordgo.ChatApplicationCommand
@@ -58,12 +117,23 @@ func (s *Server) Interact(channelID, userID string, data discordgo.ApplicationCo
 			}
 		}
 	}
+}
+
+func (s *Server) interactLocked(channelID, userID string, typ discordgo.InteractionType, data discordgo.InteractionData) *discordgo.Interaction {
+	cs, ok := s.channels[channelID]
+	if !ok {
+		panic(fmt.Sprintf("discordtest: unknown channel %s", channelID))
+	}
+	u, ok := s.users[userID]
+	if !ok {
+		panic(fmt.Sprintf("discordtest: unknown user %s", userID))
+	}
 	id, _ := s.ids.next(time.Now())
 	locale := discordgo.EnglishUS
 	i := &discordgo.Interaction{
 		ID:        id,
 		AppID:     s.opts.ApplicationID,
-		Type:      discordgo.InteractionApplicationCommand,
+		Type:      typ,
 		Data:      data,
 		GuildID:   cs.ch.GuildID,
 		ChannelID: channelID,
@@ -93,6 +163,20 @@ func (s *Server) Interact(channelID, userID string, data discordgo.ApplicationCo
 	s.interactionTokens[i.Token] = s.interactions[id]
 	s.dispatchLocked("INTERACTION_CREATE", i, func(g *gwSession) bool { return g.handlesGuild(i.GuildID) })
 	return clone(i)
+}
+
+// WaitForInteractionResponse blocks until the bot answered an interaction (or ctx ends).
+func (s *Server) WaitForInteractionResponse(ctx context.Context, interactionID string) (*discordgo.InteractionResponse, error) {
+	for {
+		if r := s.InteractionResponses(interactionID); len(r) > 0 {
+			return r[0], nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // InteractionResponses returns the callbacks the bot sent for an
