@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -27,6 +28,8 @@ type Activities struct {
 	Config   Config
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// HTTP downloads attachments (Discord's CDN); nil uses http.DefaultClient.
+	HTTP *http.Client
 }
 
 // Config are the tunables of a conversation turn.
@@ -41,21 +44,30 @@ type Config struct {
 	ReferenceTokens  int // token share of referenced messages
 	MemoryTokens     int // token share of memories
 	MaxReferences    int // referenced messages followed, breadth-first
+	// Vision says the model takes images; else VisionModel describes them (if set).
+	Vision             bool
+	VisionModel        string
+	TranscriptionModel string // voice messages and audio files ("" = not transcribed)
+	MaxImages          int
+	MaxAge             time.Duration // older chat lines are left out of the context (0 = no limit)
 }
 
 // DefaultConfig is what a fresh install runs with.
 func DefaultConfig() Config {
 	return Config{
-		Provider:         "openrouter",
-		Model:            "meta-llama/llama-3.3-70b-instruct:free",
-		MaxPersonalities: 5,
-		HistoryMessages:  50,
-		ContextTokens:    6000,
-		MemoryLimit:      8,
-		MaxReplyTokens:   1024,
-		ReferenceTokens:  1500,
-		MemoryTokens:     1000,
-		MaxReferences:    10,
+		Provider:           "openrouter",
+		Model:              "meta-llama/llama-3.3-70b-instruct:free",
+		MaxPersonalities:   5,
+		HistoryMessages:    50,
+		ContextTokens:      6000,
+		MemoryLimit:        8,
+		MaxReplyTokens:     1024,
+		ReferenceTokens:    1500,
+		MemoryTokens:       1000,
+		MaxReferences:      10,
+		VisionModel:        "google/gemini-2.0-flash-001",
+		TranscriptionModel: "whisper-1",
+		MaxImages:          2,
 	}
 }
 

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tzurot/tzurot/activities/llm"
 	"github.com/tzurot/tzurot/activities/prompt"
@@ -24,6 +25,9 @@ func (a *Activities) FetchContext(ctx context.Context, in FetchContextInput) (Fe
 		return FetchContextResult{}, fmt.Errorf("stored history: %w", err)
 	}
 	lines := MergeHistory(storedLines(turns, msgs), channelLines(msgs, a.Discord.BotUserID(), in.Personality.DisplayName))
+	if a.Config.MaxAge > 0 {
+		lines = NotOlderThan(lines, a.now().Add(-a.Config.MaxAge))
+	}
 	for _, r := range in.PriorReplies {
 		lines = append(lines, prompt.Line{Speaker: r.DisplayName + " (character)", Role: "user", Content: r.Text, At: in.Message.CreatedAt})
 	}
@@ -154,4 +158,15 @@ func (a *Activities) RetrieveMemories(ctx context.Context, in RetrieveMemoriesIn
 		res.MemoryIDs = append(res.MemoryIDs, m.ID)
 	}
 	return res, nil
+}
+
+// NotOlderThan drops lines from before cutoff (lines without a time are kept).
+func NotOlderThan(lines []prompt.Line, cutoff time.Time) []prompt.Line {
+	out := lines[:0:0]
+	for _, l := range lines {
+		if l.At.IsZero() || !l.At.Before(cutoff) {
+			out = append(out, l)
+		}
+	}
+	return out
 }

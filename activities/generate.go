@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,20 +37,32 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	if err != nil {
 		return CallLLMResult{}, fmt.Errorf("load memories: %w", err)
 	}
-	msgs := prompt.Build(a.promptInput(in, card, tc, mems))
-	req := llm.Request{Model: a.Config.Model, MaxTokens: a.Config.MaxReplyTokens}
-	for _, m := range msgs {
-		req.Messages = append(req.Messages, llm.Message{Role: m.Role, Content: m.Content})
-	}
 	apiKey, baseURL, err := a.Keys.Reveal(ctx, in.Key)
 	if err != nil {
 		return CallLLMResult{}, err
 	}
+	client := a.client(baseURL)
+	pin := a.promptInput(in, card, tc, mems)
+	notes, transcript, images, attIn, attOut := a.readAttachments(ctx, client, apiKey, in.Message.Attachments)
+	if transcript != "" {
+		pin.Message.Content = strings.TrimSpace(pin.Message.Content + "\n[Voice message] " + transcript)
+	}
+	if len(notes) > 0 {
+		pin.Message.Content = strings.TrimSpace(pin.Message.Content + "\n" + strings.Join(notes, "\n"))
+	}
+	msgs := prompt.Build(pin)
+	req := llm.Request{Model: a.Config.Model, MaxTokens: a.Config.MaxReplyTokens}
+	for _, m := range msgs {
+		req.Messages = append(req.Messages, llm.Message{Role: m.Role, Content: m.Content})
+	}
+	req.Messages[len(req.Messages)-1].ImageURLs = images
 	defer a.keepTyping(ctx, in.Message.ChannelID)()
-	res, err := a.generate(ctx, a.client(baseURL), apiKey, req, card.DisplayName, in.Message.Content, lastOwnReply(history))
+	res, err := a.generate(ctx, client, apiKey, req, card.DisplayName, pin.Message.Content, lastOwnReply(history))
 	if err != nil {
 		return CallLLMResult{}, err
 	}
+	res.TokensIn, res.TokensOut = res.TokensIn+attIn, res.TokensOut+attOut
+	res.Transcript = transcript
 	res.Provider = in.Key.Provider
 	if card.ShowModelFooter {
 		res.Footer = "-# " + res.Model

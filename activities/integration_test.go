@@ -284,3 +284,44 @@ func TestResolvePersonalities(t *testing.T) {
 		t.Errorf("activated channel: %v", got)
 	}
 }
+
+func TestVisionModelsGetImagePartsAndCapsApply(t *testing.T) {
+	e := env(t)
+	vision := *acts
+	vision.Config.Vision, vision.Config.MaxImages = true, 1
+	e.RegisterActivity(&vision)
+	p := personality(t, "seer")
+	if err := db.Store.TurnContexts.Put(context.Background(), "msg-vision", p.ID, activities.TurnContext{}); err != nil {
+		t.Fatal(err)
+	}
+	before := len(stub.Requests())
+	in := activities.CallLLMInput{WorkflowID: "msg-vision", Personality: p, User: activities.UserRef{DisplayName: "Ann"},
+		Key: activities.KeyHandle{Provider: "openrouter", Guest: true},
+		Message: activities.MessageSnapshot{ID: "v1", ChannelID: "c", GuildID: "g", Content: "@Seer what is this?", Attachments: []activities.Attachment{
+			{URL: "https://cdn.discordapp.com/attachments/1/2/a.png", Filename: "a.png", ContentType: "image/png"},
+			{URL: "https://cdn.discordapp.com/attachments/1/2/b.png", Filename: "b.png", ContentType: "image/png"},
+		}}}
+	if _, err := e.ExecuteActivity(vision.CallLLM, in); err != nil {
+		t.Fatal(err)
+	}
+	reqs := stub.Requests()[before:]
+	if len(reqs) != 1 {
+		t.Fatalf("%d LLM calls, want 1 (no description call when the model sees)", len(reqs))
+	}
+	body := string(reqs[0].Body)
+	if !strings.Contains(body, `"image_url"`) || !strings.Contains(body, "a.png") || strings.Contains(body, `b.png","detail`) {
+		t.Fatalf("request body lacks the first image part or carries the second:\n%s", body)
+	}
+	if !strings.Contains(body, "not shown: at most 1 images") {
+		t.Errorf("the capped image is not noted:\n%s", body)
+	}
+}
+
+func TestNotOlderThan(t *testing.T) {
+	now := time.Now()
+	lines := []prompt.Line{{Content: "old", At: now.Add(-48 * time.Hour)}, {Content: "new", At: now}, {Content: "timeless"}}
+	got := activities.NotOlderThan(lines, now.Add(-time.Hour))
+	if len(got) != 2 || got[0].Content != "new" || got[1].Content != "timeless" {
+		t.Fatalf("got %+v", got)
+	}
+}

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"strings"
 
 	"github.com/tzurot/tzurot/activities/llm"
 	"github.com/tzurot/tzurot/store"
@@ -18,11 +19,15 @@ func (a *Activities) RecordTurn(ctx context.Context, in RecordTurnInput) (Record
 	if err != nil {
 		return RecordTurnResult{}, err
 	}
+	said := in.Message.Content
+	if in.Reply.Transcript != "" {
+		said = strings.TrimSpace(said + "\n[Voice message] " + in.Reply.Transcript)
+	}
 	err = a.Store.History.Append(ctx,
 		store.Turn{
 			ChannelID: in.Message.ChannelID, GuildID: in.Message.GuildID, PersonalityID: in.Personality.ID,
 			PersonaID: in.User.PersonaID, UserID: in.User.ID, Role: "user", SpeakerName: in.User.DisplayName,
-			Content: in.Message.Content, DiscordMessageID: in.Message.ID, WorkflowID: in.WorkflowID,
+			Content: said, DiscordMessageID: in.Message.ID, WorkflowID: in.WorkflowID,
 			Tokens: llm.CountTokens(in.Reply.Model, in.Message.Content), CreatedAt: in.Message.CreatedAt,
 		},
 		store.Turn{

@@ -16,7 +16,8 @@ type MessageSnapshot struct {
 	AuthorUsername      string
 	AuthorDisplayName   string
 	Content             string
-	AttachmentURLs      []string
+	AttachmentURLs      []string // kept for histories recorded before Attachments
+	Attachments         []Attachment
 	ReferencedMessageID string // the message this one replies to, if any
 	CreatedAt           time.Time
 }
@@ -126,6 +127,7 @@ type CallLLMResult struct {
 	FinishReason string
 	Attempts     int    // generations it took (empty or echoing replies are generated again)
 	Footer       string // shown under the reply (e.g. the model), not part of it
+	Transcript   string // what a voice message said, recorded as the user's turn
 }
 
 // DeliverReplyInput posts a reply through the channel's webhook as the personality.

@@ -119,7 +119,7 @@ func (g *Gateway) Snapshot(m *discordgo.Message, selfID string) (activities.Mess
 	}
 	for _, a := range m.Attachments {
 		if a != nil {
-			snap.AttachmentURLs = append(snap.AttachmentURLs, a.URL)
+			snap.Attachments = append(snap.Attachments, activities.Attachment{URL: a.URL, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size})
 		}
 	}
 	if m.MessageReference != nil {

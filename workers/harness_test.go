@@ -95,11 +95,13 @@ func startSystem() (*system, error) {
 	cfg := activities.DefaultConfig()
 	cfg.Model = "stub-model"
 	cfg.MaxReplyTokens = 4096
+	cfg.VisionModel = "stub-vision"
+	cfg.TranscriptionModel = "stub-whisper"
 	s.services = workers.Services{
 		Store: s.db.Store, Temporal: s.client, Session: session, BotUserID: botID,
 		LLM:    llm.New(llm.Config{BaseURL: s.stub.URL()}),
 		Keys:   activities.SystemKey{Provider: "openrouter", APIKey: testAPIKey},
-		Config: cfg, Logger: logger,
+		Config: cfg, Logger: logger, HTTP: s.sim.HTTPClient(),
 	}
 	if s.worker, err = workers.StartWorker(s.services); err != nil {
 		return nil, err

@@ -35,6 +35,8 @@ type Services struct {
 	Logger    *slog.Logger
 	// Superusers are Discord user ids allowed to run owner-only commands.
 	Superusers map[string]bool
+	// HTTP downloads attachments; nil is a plain client (tests route it to the simulator).
+	HTTP *http.Client
 }
 
 // NewActivities builds the activities over the services.
@@ -47,6 +49,7 @@ func NewActivities(s Services) *activities.Activities {
 		Embedder: s.Embedder,
 		Config:   s.Config,
 		Logger:   s.Logger,
+		HTTP:     s.HTTP,
 	}
 }
 

@@ -5,6 +5,7 @@
 package llm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -247,4 +248,26 @@ func reasoningOf(parsed string, body []byte) string {
 		return ""
 	}
 	return v.Choices[0].Message.Reasoning
+}
+
+// maxAudioBytes is the largest file sent for transcription (OpenAI's limit is 25 MB).
+const maxAudioBytes = 25 << 20
+
+// Transcribe turns an audio file into text through the OpenAI-compatible
+// /audio/transcriptions endpoint (Whisper and its clones).
+func (c *Client) Transcribe(ctx context.Context, apiKey, model, filename string, audio []byte) (string, error) {
+	if strings.TrimSpace(apiKey) == "" {
+		return "", newError(KindAuth, 0, "no API key", "")
+	}
+	if len(audio) == 0 || len(audio) > maxAudioBytes {
+		return "", newError(KindBadRequest, 0, fmt.Sprintf("audio of %d bytes (at most %d)", len(audio), maxAudioBytes), apiKey)
+	}
+	x := c.exchange(nil)
+	resp, err := c.openai(apiKey, x).CreateTranscription(ctx, openai.AudioRequest{
+		Model: model, FilePath: filename, Reader: bytes.NewReader(audio), Format: openai.AudioResponseFormatJSON,
+	})
+	if err != nil {
+		return "", x.classify(ctx, err, apiKey)
+	}
+	return strings.TrimSpace(resp.Text), nil
 }

@@ -95,6 +95,11 @@ func conversationFlags() []cli.Flag {
 		&cli.IntFlag{Name: "history-messages", EnvVars: []string{"HISTORY_MESSAGES"}, Value: d.HistoryMessages, Usage: "channel messages read for context (at most 100)"},
 		&cli.IntFlag{Name: "context-tokens", EnvVars: []string{"CONTEXT_TOKENS"}, Value: d.ContextTokens, Usage: "token budget of the chat log in a prompt"},
 		&cli.IntFlag{Name: "max-reply-tokens", EnvVars: []string{"MAX_REPLY_TOKENS"}, Value: d.MaxReplyTokens, Usage: "most tokens in one reply"},
+		&cli.BoolFlag{Name: "vision", EnvVars: []string{"LLM_VISION"}, Usage: "the model takes images (else --vision-model describes them)"},
+		&cli.StringFlag{Name: "vision-model", EnvVars: []string{"VISION_MODEL"}, Value: d.VisionModel, Usage: "model that describes images for models without vision (empty: images are noted only)"},
+		&cli.StringFlag{Name: "transcription-model", EnvVars: []string{"TRANSCRIPTION_MODEL"}, Value: d.TranscriptionModel, Usage: "OpenAI-compatible transcription model for voice messages (empty: off)"},
+		&cli.IntFlag{Name: "max-images", EnvVars: []string{"MAX_IMAGES"}, Value: d.MaxImages, Usage: "images per message passed to the model"},
+		&cli.DurationFlag{Name: "max-context-age", EnvVars: []string{"MAX_CONTEXT_AGE"}, Usage: "leave older channel messages out of the context, e.g. 72h (0: no limit)"},
 	}
 }
 
@@ -134,6 +139,11 @@ func config(c *cli.Context) workers.Config {
 		conv.HistoryMessages = c.Int("history-messages")
 		conv.ContextTokens = c.Int("context-tokens")
 		conv.MaxReplyTokens = c.Int("max-reply-tokens")
+		conv.Vision = c.Bool("vision")
+		conv.VisionModel = c.String("vision-model")
+		conv.TranscriptionModel = c.String("transcription-model")
+		conv.MaxImages = c.Int("max-images")
+		conv.MaxAge = c.Duration("max-context-age")
 	}
 	return workers.Config{
 		DatabaseURL:       c.String("database-url"),

@@ -98,6 +98,7 @@ func New(opts Options) *Stub {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.withCommon(s.handleChat, true))
 	mux.HandleFunc("POST /v1/embeddings", s.withCommon(s.handleEmbeddings, true))
+	mux.HandleFunc("POST /v1/audio/transcriptions", s.withCommon(s.handleTranscription, true))
 	mux.HandleFunc("GET /v1/models", s.withCommon(s.handleModels, false))
 	mux.HandleFunc("GET /v1/key", s.withCommon(s.handleKey, false))
 	mux.HandleFunc("/", s.withCommon(s.handleNotFound, false))
