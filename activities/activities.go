@@ -30,6 +30,8 @@ type Activities struct {
 	Now      func() time.Time
 	// HTTP downloads attachments (Discord's CDN); nil uses http.DefaultClient.
 	HTTP *http.Client
+	// Guest is the free tier's policy: which models the operator's key runs for guests.
+	Guest GuestPolicy
 }
 
 // Config are the tunables of a conversation turn.

@@ -71,6 +71,9 @@ const DefaultErrorMessage = "*%s could not answer right now. Please try again in
 // errorMessage is the personality's error message with a reference an operator can find
 // (the workflow id, searchable in the Temporal UI).
 func (a *Activities) errorMessage(ctx context.Context, in DeliverReplyInput) (string, error) {
+	if in.Notice != "" {
+		return "*" + in.Notice + "*", nil
+	}
 	msg := fmt.Sprintf(DefaultErrorMessage, in.Personality.DisplayName)
 	card, err := a.Store.Personalities.ByID(ctx, in.Personality.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -52,6 +52,10 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	}
 	msgs := prompt.Build(pin)
 	req := llm.Request{Model: a.Config.Model, MaxTokens: a.Config.MaxReplyTokens}
+	if in.Key.Guest && !a.Guest.Allows(req.Model) {
+		// A guest never reaches a paid model on the operator's key, whatever they chose.
+		req.Model = a.Guest.FreeModels[0]
+	}
 	for _, m := range msgs {
 		req.Messages = append(req.Messages, llm.Message{Role: m.Role, Content: m.Content})
 	}
@@ -64,9 +68,14 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	res.TokensIn, res.TokensOut = res.TokensIn+attIn, res.TokensOut+attOut
 	res.Transcript = transcript
 	res.Provider = in.Key.Provider
-	if card.ShowModelFooter {
-		res.Footer = "-# " + res.Model
+	var footer []string
+	if in.Key.Guest && len(a.Guest.FreeModels) > 0 {
+		footer = append(footer, GuestFooter)
 	}
+	if card.ShowModelFooter {
+		footer = append(footer, "-# "+res.Model)
+	}
+	res.Footer = strings.Join(footer, "\n")
 	if res.reasoning != "" {
 		if err := a.Store.TurnContexts.SetReasoning(ctx, in.WorkflowID, in.Personality.ID, res.reasoning); err != nil {
 			return CallLLMResult{}, fmt.Errorf("keep reasoning: %w", err)

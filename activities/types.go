@@ -140,6 +140,9 @@ type DeliverReplyInput struct {
 	// ErrorMessage delivers the personality's own error message instead of Text (with a
 	// reference the user can quote to an operator).
 	ErrorMessage bool
+	// Notice, with ErrorMessage, replaces the character's error message with an
+	// explanation the user can act on (the free tier's limits).
+	Notice string
 }
 
 // DeliverReplyResult lists the Discord message ids of the delivered chunks, in order.

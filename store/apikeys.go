@@ -339,3 +339,23 @@ func (r *APIKeys) resealBatch(ctx context.Context, kr *keyring.Keyring, rows []s
 	rep.Failed = append(rep.Failed, failed...)
 	return nil
 }
+
+// Providers returns the providers a user has a key for and each key's version, without
+// decrypting anything (ResolveKey needs only to know which key to name).
+func (r *APIKeys) Providers(ctx context.Context, userID string) (map[string]int, error) {
+	rows, err := r.pool.Query(ctx, `SELECT provider, key_version FROM user_api_keys WHERE user_id = $1`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var p string
+		var v int
+		if err := rows.Scan(&p, &v); err != nil {
+			return nil, err
+		}
+		out[p] = v
+	}
+	return out, rows.Err()
+}

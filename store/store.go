@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	pgxvector "github.com/pgvector/pgvector-go/pgx"
+
+	"github.com/tzurot/tzurot/store/keyring"
 )
 
 // Store bundles the pool and the per-aggregate repositories.
@@ -28,6 +30,9 @@ type Store struct {
 	Memories      *Memories
 	Channels      *Channels
 	TurnContexts  *TurnContexts
+	Presets       *Presets
+	// APIKeys is nil until WithKeyring: opening keys needs the master key.
+	APIKeys *APIKeys
 }
 
 // ErrNotFound is returned by lookups that find no row.
@@ -71,7 +76,14 @@ func New(pool *pgxpool.Pool) *Store {
 		Memories:      &Memories{pool},
 		Channels:      &Channels{pool},
 		TurnContexts:  &TurnContexts{pool},
+		Presets:       &Presets{pool},
 	}
+}
+
+// WithKeyring enables the sealed API keys repository.
+func (s *Store) WithKeyring(kr *keyring.Keyring) *Store {
+	s.APIKeys = NewAPIKeys(s.Pool, kr)
+	return s
 }
 
 // Close releases the pool.

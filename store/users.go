@@ -67,3 +67,9 @@ func (r *Users) ByDiscordID(ctx context.Context, discordID string) (User, error)
 	}
 	return u, err
 }
+
+// SetTimezone stores a user's IANA time zone (validated by the caller).
+func (r *Users) SetTimezone(ctx context.Context, userID, tz string) error {
+	_, err := r.pool.Exec(ctx, `UPDATE users SET timezone = $2, updated_at = now() WHERE id = $1`, userID, tz)
+	return err
+}

@@ -239,7 +239,7 @@ func TestBadRepliesAreGeneratedAgain(t *testing.T) {
 	msg := s.sim.Say(ch.ID, s.user.ID, "@Lilith again please")
 	s.waitConversation(t, msg.ID)
 	posts := s.webhookPosts(ch.ID)
-	if calls != 3 || len(posts) != 1 || posts[0].Content != "A proper answer." {
+	if calls != 3 || len(posts) != 1 || reply(posts[0]) != "A proper answer." {
 		t.Fatalf("calls=%d posts=%+v; want the third, cleaned generation only", calls, posts)
 	}
 	var reasoning string

@@ -2,17 +2,23 @@ package workers
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
-	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/activities/llm"
 	"github.com/tzurot/tzurot/activities/llm/llmtest"
 	"github.com/tzurot/tzurot/discord/discordtest"
 	"github.com/tzurot/tzurot/store"
+	"github.com/tzurot/tzurot/store/keyring"
+	"github.com/tzurot/tzurot/workers/codec"
 	"github.com/tzurot/tzurot/workers/devserver"
 )
 
@@ -44,6 +50,20 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
+	if cfg.MasterKey == "" {
+		key, created, err := devMasterKey(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		cfg.MasterKey = key
+		if created {
+			fmt.Fprintf(cfg.Out, "No APP_MASTER_KEY: generated one for dev in %s (keep it; it opens stored API keys).\n", filepath.Join(cfg.DataDir, "master.key"))
+		}
+	}
+	kr, err := cfg.Keyring()
+	if err != nil {
+		return err
+	}
 	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
@@ -52,19 +72,24 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 		return err
 	}
 	defer st.Close()
+	st.WithKeyring(kr)
+	codecURL, err := serveDevCodec(ctx, kr, cfg.UIPort)
+	if err != nil {
+		return err
+	}
 	if err := seedIfEmpty(ctx, st, cfg.Out); err != nil {
 		return err
 	}
 	ts, err := devserver.Start(ctx, devserver.Options{
 		FrontendPort: cfg.TemporalPort, UIPort: cfg.UIPort, Namespace: cfg.TemporalNamespace,
 		DatabaseFile: filepath.Join(cfg.DataDir, "temporal.db"), SearchAttributes: SearchAttributes(),
-		Logger: log,
+		Logger: log, CodecEndpoint: codecURL,
 	})
 	if err != nil {
 		return fmt.Errorf("embedded Temporal server: %w (is port %d taken? set --temporal-port)", err, cfg.TemporalPort)
 	}
 	defer ts.Stop()
-	tc, err := DialTemporal(ctx, ts.FrontendAddr, ts.Namespace, log)
+	tc, err := DialTemporal(ctx, ts.FrontendAddr, ts.Namespace, log, kr)
 	if err != nil {
 		return err
 	}
@@ -73,17 +98,17 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 		return err
 	}
 
-	svc := Services{Store: st, Temporal: tc, Config: cfg.Conversation, Logger: log,
-		Keys: activities.SystemKey{Provider: cfg.LLMProvider, APIKey: cfg.LLMAPIKey}}
 	llmNote := "LLM:          " + cfg.LLMBaseURL + " (model " + cfg.Conversation.Model + ")"
 	if cfg.LLMAPIKey == "" {
 		stub := llmtest.New(llmtest.Options{})
 		defer stub.Close()
-		svc.Keys = activities.SystemKey{Provider: "stub", APIKey: "dev-stub-key"}
-		cfg.LLMBaseURL = stub.URL()
+		cfg.LLMAPIKey, cfg.LLMProvider, cfg.LLMBaseURL = "dev-stub-key", "stub", stub.URL()
+		cfg.Guest.FreeModels = nil // the stub answers any model
 		llmNote = "LLM:          built-in stub (no LLM_API_KEY); replies echo you. Set LLM_API_KEY for real ones."
 	}
-	svc.LLM = llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, AppName: "Tzurot"})
+	svc := Services{Store: st, Temporal: tc, Config: cfg.Conversation, Logger: log, Keys: NewKeySource(st, cfg.Config),
+		Guest: cfg.Guest, Superusers: cfg.Superusers, LLMBaseURL: cfg.LLMBaseURL,
+		LLM: llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, AppName: "Tzurot"})}
 
 	var discordNote string
 	var sim *discordtest.Server
@@ -118,7 +143,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 
 	fmt.Fprintf(cfg.Out, "\nTzurot dev is running (started in %s)\n", time.Since(started).Round(10*time.Millisecond))
 	fmt.Fprintf(cfg.Out, "Temporal:     %s (namespace %s)\n", ts.FrontendAddr, ts.Namespace)
-	fmt.Fprintf(cfg.Out, "Temporal UI:  http://%s\n", ts.UIAddr)
+	fmt.Fprintf(cfg.Out, "Temporal UI:  http://%s (payloads decoded by the local codec server %s)\n", ts.UIAddr, codecURL)
 	fmt.Fprintf(cfg.Out, "%s\n%s\nPress Ctrl-C to stop.\n\n", discordNote, llmNote)
 	select {
 	case <-ctx.Done():
@@ -126,6 +151,40 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	case err := <-gwErr:
 		return err
 	}
+}
+
+// devMasterKey reads DATA_DIR/master.key, creating it (32 random bytes, hex, mode 0600)
+// the first time, so dev needs no setup and keeps opening what it sealed.
+func devMasterKey(dir string) (string, bool, error) {
+	path := filepath.Join(dir, "master.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), false, nil
+	}
+	var k [32]byte
+	if _, err := rand.Read(k[:]); err != nil {
+		return "", false, err
+	}
+	key := hex.EncodeToString(k[:])
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("write %s: %w", path, err)
+	}
+	return key, true, nil
+}
+
+// serveDevCodec serves the payload codec on a loopback port for the dev Temporal UI.
+func serveDevCodec(ctx context.Context, kr *keyring.Keyring, uiPort int) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("codec server: %w", err)
+	}
+	origins := []string{fmt.Sprintf("http://127.0.0.1:%d", uiPort), fmt.Sprintf("http://localhost:%d", uiPort)}
+	srv := &http.Server{Handler: codec.NewLoopbackCodecServer(kr, origins), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	return "http://" + ln.Addr().String(), nil
 }
 
 func seedIfEmpty(ctx context.Context, st *store.Store, out io.Writer) error {

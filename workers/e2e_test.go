@@ -123,7 +123,7 @@ func TestLongReplyArrivesAsOrderedChunks(t *testing.T) {
 		if p.MessageID != res.Replies[0].MessageIDs[i] {
 			t.Errorf("chunk %d out of order: %s vs %s", i, p.MessageID, res.Replies[0].MessageIDs[i])
 		}
-		got = append(got, p.Content)
+		got = append(got, reply(p))
 	}
 	if strings.Join(strings.Fields(strings.Join(got, " ")), " ") != strings.Join(strings.Fields(long), " ") {
 		t.Error("the chunks do not add up to the reply")

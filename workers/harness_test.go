@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/tzurot/tzurot/activities/llm/llmtest"
 	"github.com/tzurot/tzurot/discord/discordtest"
 	"github.com/tzurot/tzurot/store"
+	"github.com/tzurot/tzurot/store/keyring"
 	"github.com/tzurot/tzurot/store/storetest"
 	"github.com/tzurot/tzurot/workers"
 	"github.com/tzurot/tzurot/workers/devserver"
@@ -31,6 +33,8 @@ import (
 const (
 	testBotToken = "test-bot-token-not-a-secret"
 	testAPIKey   = "sk-or-v1-testkey0000000000000000000000000000000000000000000000000"
+	// testMasterKey is a fixed, obviously fake master key.
+	testMasterKey = "7a7572f07465737420206d6173746572206b6579206e6f742061207365637265"
 )
 
 type system struct {
@@ -81,7 +85,12 @@ func startSystem() (*system, error) {
 		return nil, err
 	}
 	s.stub = llmtest.New(llmtest.Options{APIKeys: []string{testAPIKey}})
-	if s.client, err = workers.DialTemporal(ctx, s.temporal.FrontendAddr, s.temporal.Namespace, logger); err != nil {
+	kr, err := keyring.FromEnv(testMasterKey, "")
+	if err != nil {
+		return nil, err
+	}
+	s.db.Store.WithKeyring(kr)
+	if s.client, err = workers.DialTemporal(ctx, s.temporal.FrontendAddr, s.temporal.Namespace, logger, kr); err != nil {
 		return nil, err
 	}
 	if err := workers.EnsureSearchAttributes(ctx, s.client, s.temporal.Namespace); err != nil {
@@ -99,9 +108,12 @@ func startSystem() (*system, error) {
 	cfg.TranscriptionModel = "stub-whisper"
 	s.services = workers.Services{
 		Store: s.db.Store, Temporal: s.client, Session: session, BotUserID: botID,
-		LLM:    llm.New(llm.Config{BaseURL: s.stub.URL()}),
-		Keys:   activities.SystemKey{Provider: "openrouter", APIKey: testAPIKey},
-		Config: cfg, Logger: logger, HTTP: s.sim.HTTPClient(),
+		LLM: llm.New(llm.Config{BaseURL: s.stub.URL()}),
+		Keys: &activities.UserKeys{Keys: s.db.Store.APIKeys, Usage: s.db.Store.Usage, Provider: "openrouter",
+			System: activities.SystemKey{Provider: "openrouter", APIKey: testAPIKey},
+			Guest:  activities.GuestPolicy{FreeModels: []string{"stub-model"}, TurnsPerHour: 3600, Burst: 1000}},
+		Guest:  activities.GuestPolicy{FreeModels: []string{"stub-model"}},
+		Config: cfg, Logger: logger, HTTP: s.sim.HTTPClient(), LLMBaseURL: s.stub.URL(),
 	}
 	if s.worker, err = workers.StartWorker(s.services); err != nil {
 		return nil, err
@@ -189,4 +201,15 @@ func (s *system) webhookPosts(channelID string) []discordtest.WebhookPost {
 		}
 	}
 	return out
+}
+
+// reply is a post's text without footers ("-# ..." lines such as the free-tier note).
+func reply(p discordtest.WebhookPost) string {
+	var keep []string
+	for _, l := range strings.Split(p.Content, "\n") {
+		if !strings.HasPrefix(l, "-# ") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }

@@ -2,7 +2,6 @@ package workers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/activities/llm"
 	"github.com/tzurot/tzurot/store"
+	"github.com/tzurot/tzurot/store/keyring"
 )
 
 // Config is everything a role needs; cmd/tzurot fills it from flags and environment.
@@ -24,8 +24,17 @@ type Config struct {
 	LLMProvider       string
 	HealthAddr        string // serve GET /healthz here ("" = off)
 	Version           string
+	MasterKey         string // APP_MASTER_KEY: seals users' API keys and Temporal payloads
+	MasterKeyPrevious string // APP_MASTER_KEY_PREVIOUS: still opens what the old key sealed
+	Guest             activities.GuestPolicy
+	Superusers        map[string]bool
 	Conversation      activities.Config
 	Logger            *slog.Logger
+}
+
+// Keyring parses the master keys, explaining what is wrong and how to fix it.
+func (cfg Config) Keyring() (*keyring.Keyring, error) {
+	return keyring.FromEnv(cfg.MasterKey, cfg.MasterKeyPrevious)
 }
 
 // OpenStore connects to PostgreSQL and applies pending migrations (under an advisory
@@ -53,11 +62,16 @@ func connect(ctx context.Context, cfg Config, httpClient *http.Client) (Services
 	if strings.TrimSpace(cfg.DiscordToken) == "" {
 		return Services{}, nil, errNoToken // before anything else: the cheapest mistake to report
 	}
+	kr, err := cfg.Keyring()
+	if err != nil {
+		return Services{}, nil, err
+	}
 	st, err := OpenStore(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		return Services{}, nil, err
 	}
-	tc, err := DialTemporal(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, log)
+	st.WithKeyring(kr)
+	tc, err := DialTemporal(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, log, kr)
 	if err != nil {
 		st.Close()
 		return Services{}, nil, err
@@ -74,8 +88,9 @@ func connect(ctx context.Context, cfg Config, httpClient *http.Client) (Services
 	svc := Services{
 		Store: st, Temporal: tc, Session: session, BotUserID: botID,
 		LLM:    llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, AppName: "Tzurot"}),
-		Keys:   activities.SystemKey{Provider: cfg.LLMProvider, APIKey: cfg.LLMAPIKey},
-		Config: cfg.Conversation, Logger: log,
+		Keys:   NewKeySource(st, cfg),
+		Config: cfg.Conversation, Logger: log, Guest: cfg.Guest, Superusers: cfg.Superusers,
+		LLMBaseURL: cfg.LLMBaseURL,
 	}
 	if err := ServeHealth(ctx, cfg.HealthAddr, cfg.Version, st, tc); err != nil {
 		tc.Close()
@@ -85,10 +100,19 @@ func connect(ctx context.Context, cfg Config, httpClient *http.Client) (Services
 	return svc, func() { tc.Close(); st.Close() }, nil
 }
 
+// NewKeySource is the BYOK key source: users' sealed keys, else the operator's key under
+// the guest policy.
+func NewKeySource(st *store.Store, cfg Config) *activities.UserKeys {
+	return &activities.UserKeys{
+		Keys: st.APIKeys, Usage: st.Usage, Provider: "openrouter", Guest: cfg.Guest,
+		System: activities.SystemKey{Provider: cfg.LLMProvider, APIKey: cfg.LLMAPIKey, BaseURL: cfg.LLMBaseURL},
+	}
+}
+
 // RunWorker runs the Temporal worker (activities and workflows) until ctx ends.
 func RunWorker(ctx context.Context, cfg Config) error {
 	if cfg.LLMAPIKey == "" {
-		return errors.New("no LLM API key: set --llm-api-key / LLM_API_KEY (an OpenRouter key by default)")
+		cfg.Logger.Warn("no LLM_API_KEY: there is no free tier; only users with their own key get answers")
 	}
 	svc, closeAll, err := connect(ctx, cfg, nil)
 	if err != nil {

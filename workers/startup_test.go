@@ -22,10 +22,12 @@ func TestStartupErrorsAreOneClearLine(t *testing.T) {
 
 	_, _, errWrongToken := DiscordSession(ctx, "wrong-token", sim.HTTPClient())
 	_, _, errNoTokenGiven := DiscordSession(ctx, "  ", sim.HTTPClient())
-	_, errTemporal := DialTemporal(ctx, "127.0.0.1:1", "default", logger)
+	_, errTemporal := DialTemporal(ctx, "127.0.0.1:1", "default", logger, nil)
 	errBot := RunBot(ctx, Config{DatabaseURL: "postgres://x@127.0.0.1:1/x", Logger: logger})
-	errWorker := RunWorker(ctx, Config{DiscordToken: "t", LLMAPIKey: "k", DatabaseURL: "postgres://x@127.0.0.1:1/x?connect_timeout=2", Logger: logger})
-	errWorkerNoKey := RunWorker(ctx, Config{DiscordToken: "t", Logger: logger})
+	const key = "0000000000000000000000000000000000000000000000000000000000000001"
+	errWorker := RunWorker(ctx, Config{DiscordToken: "t", LLMAPIKey: "k", MasterKey: key, DatabaseURL: "postgres://x@127.0.0.1:1/x?connect_timeout=2", Logger: logger})
+	errNoMasterKey := RunWorker(ctx, Config{DiscordToken: "t", Logger: logger})
+	errBadMasterKey := RunWorker(ctx, Config{DiscordToken: "t", MasterKey: "not-a-key-zzz", Logger: logger})
 
 	tests := []struct {
 		name string
@@ -37,7 +39,8 @@ func TestStartupErrorsAreOneClearLine(t *testing.T) {
 		{"Temporal unreachable", errTemporal, "cannot reach Temporal at 127.0.0.1:1"},
 		{"bot without a token checks that first", errBot, "no Discord bot token"},
 		{"database unreachable", errWorker, "cannot reach PostgreSQL at 127.0.0.1:1"},
-		{"worker without an LLM key", errWorkerNoKey, "LLM_API_KEY"},
+		{"no master key", errNoMasterKey, "APP_MASTER_KEY"},
+		{"malformed master key", errBadMasterKey, "APP_MASTER_KEY"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +54,7 @@ func TestStartupErrorsAreOneClearLine(t *testing.T) {
 			if strings.Contains(msg, "\n") || strings.Contains(msg, "goroutine") {
 				t.Errorf("not one line: %q", msg)
 			}
-			if strings.Contains(msg, "right-token") || strings.Contains(msg, "wrong-token") {
+			if strings.Contains(msg, "right-token") || strings.Contains(msg, "wrong-token") || strings.Contains(msg, "not-a-key-zzz") {
 				t.Errorf("the token leaked: %q", msg)
 			}
 		})

@@ -17,6 +17,8 @@ import (
 	"github.com/tzurot/tzurot/activities/llm"
 	"github.com/tzurot/tzurot/discord"
 	"github.com/tzurot/tzurot/store"
+	"github.com/tzurot/tzurot/store/keyring"
+	"github.com/tzurot/tzurot/workers/codec"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -37,6 +39,10 @@ type Services struct {
 	Superusers map[string]bool
 	// HTTP downloads attachments; nil is a plain client (tests route it to the simulator).
 	HTTP *http.Client
+	// Guest is the free tier's policy.
+	Guest activities.GuestPolicy
+	// LLMBaseURL is the operator's endpoint, used to validate users' OpenRouter keys.
+	LLMBaseURL string
 }
 
 // NewActivities builds the activities over the services.
@@ -50,6 +56,7 @@ func NewActivities(s Services) *activities.Activities {
 		Config:   s.Config,
 		Logger:   s.Logger,
 		HTTP:     s.HTTP,
+		Guest:    s.Guest,
 	}
 }
 
@@ -82,15 +89,21 @@ func NewGateway(s Services) *discord.Gateway {
 	}
 }
 
-// DialTemporal connects to a Temporal frontend, explaining a failure in one line.
-func DialTemporal(ctx context.Context, address, namespace string, logger *slog.Logger) (client.Client, error) {
+// DialTemporal connects to a Temporal frontend, explaining a failure in one line. Every
+// payload goes through the encrypting codec (keyed by kr): message text, replies and
+// everything else in workflow history is ciphertext to anyone without the master key.
+func DialTemporal(ctx context.Context, address, namespace string, logger *slog.Logger, kr *keyring.Keyring) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{
+	opts := client.Options{
 		HostPort:  address,
 		Namespace: namespace,
 		Logger:    newTemporalLogger(logger),
-	})
+	}
+	if kr != nil {
+		opts.DataConverter = codec.NewDataConverter(kr)
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach Temporal at %s (namespace %q): is it running? Set --temporal-address / TEMPORAL_ADDRESS, or use `tzurot dev`, which embeds one: %v", address, namespace, shortErr(err))
 	}

@@ -103,7 +103,7 @@ func (t turn) run(ctx workflow.Context) (ReplyOutcome, string) {
 		t.step("DeliverError")
 		var delivered activities.DeliverReplyResult
 		derr := workflow.ExecuteActivity(withOptions(ctx, deliverOptions), a.DeliverReply, activities.DeliverReplyInput{
-			WorkflowID: wfID, Message: t.msg, Personality: t.p, ErrorMessage: true,
+			WorkflowID: wfID, Message: t.msg, Personality: t.p, ErrorMessage: true, Notice: userNotice(err),
 		}).Get(ctx, &delivered)
 		if derr != nil {
 			out.Reason += "; error message not delivered: " + errorReason(derr)
@@ -164,6 +164,16 @@ func (t turn) generate(ctx workflow.Context, wfID string) (generated, error) {
 		WorkflowID: wfID, Message: t.msg, Personality: t.p, User: t.user, Key: g.key, MemoryIDs: mems.MemoryIDs,
 	}).Get(ctx, &g.CallLLMResult)
 	return g, err
+}
+
+// userNotice is the explanation a user gets instead of the character's error message
+// when they can act on the failure (the free tier's limits); "" otherwise.
+func userNotice(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() == activities.ErrTypeGuestQuota {
+		return app.Message()
+	}
+	return ""
 }
 
 // errorReason extracts the readable cause of an activity failure (the activity's own

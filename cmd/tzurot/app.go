@@ -31,17 +31,19 @@ func newApp() *cli.App {
 			{
 				Name:   "bot",
 				Usage:  "run the Discord gateway (production; needs an external Temporal)",
-				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), healthFlags(), logFlags()),
+				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), keyFlags(), guestFlags(), healthFlags(), logFlags()),
 				Action: func(c *cli.Context) error { return workers.RunBot(c.Context, config(c)) },
 			},
 			{
 				Name:   "worker",
 				Usage:  "run the Temporal worker: workflows and activities (production)",
-				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), conversationFlags(), healthFlags(), logFlags()),
+				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), conversationFlags(), keyFlags(), guestFlags(), healthFlags(), logFlags()),
 				Action: func(c *cli.Context) error { return workers.RunWorker(c.Context, config(c)) },
 			},
 			migrateCommand(),
 			personalityCommand(),
+			keysCommand(),
+			codecServerCommand(),
 			{
 				Name:      "health",
 				Usage:     "probe a running bot or worker's /healthz (for container healthchecks)",
@@ -103,6 +105,24 @@ func conversationFlags() []cli.Flag {
 	}
 }
 
+func keyFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "master-key", EnvVars: []string{"APP_MASTER_KEY"}, Usage: "32 bytes, hex or base64, sealing users' API keys and Temporal payloads (generate: openssl rand -hex 32); dev makes one if unset"},
+		&cli.StringFlag{Name: "master-key-previous", EnvVars: []string{"APP_MASTER_KEY_PREVIOUS"}, Usage: "the master key(s) before rotation, still accepted for decryption"},
+	}
+}
+
+func guestFlags() []cli.Flag {
+	g := activities.DefaultGuestPolicy()
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "free-models", EnvVars: []string{"FREE_MODELS"}, Value: cli.NewStringSlice(g.FreeModels...), Usage: "models the operator's key runs for users without their own key (the first is the fallback)"},
+		&cli.Float64Flag{Name: "guest-turns-per-hour", EnvVars: []string{"GUEST_TURNS_PER_HOUR"}, Value: g.TurnsPerHour, Usage: "free-tier replies per user per hour (token bucket refill)"},
+		&cli.IntFlag{Name: "guest-burst", EnvVars: []string{"GUEST_BURST"}, Value: g.Burst, Usage: "free-tier replies a user may use at once"},
+		&cli.IntFlag{Name: "guest-daily-tokens", EnvVars: []string{"GUEST_DAILY_TOKENS"}, Value: g.DailyTokenCap, Usage: "tokens all guests together may use per UTC day (0: no cap)"},
+		&cli.StringSliceFlag{Name: "superusers", EnvVars: []string{"SUPERUSERS"}, Usage: "Discord user ids allowed to run owner-only commands"},
+	}
+}
+
 func healthFlags() []cli.Flag {
 	return []cli.Flag{&cli.StringFlag{Name: "health-addr", EnvVars: []string{"HEALTH_ADDR"}, Usage: "serve GET /healthz on this address, e.g. :8080 (empty: off)"}}
 }
@@ -155,8 +175,15 @@ func config(c *cli.Context) workers.Config {
 		LLMProvider:       c.String("llm-provider"),
 		HealthAddr:        c.String("health-addr"),
 		Version:           version,
-		Conversation:      conv,
-		Logger:            workers.NewLogger(os.Stderr, c.String("log-level"), c.String("log-format")),
+		MasterKey:         c.String("master-key"),
+		MasterKeyPrevious: c.String("master-key-previous"),
+		Guest: activities.GuestPolicy{
+			FreeModels: c.StringSlice("free-models"), TurnsPerHour: c.Float64("guest-turns-per-hour"),
+			Burst: c.Int("guest-burst"), DailyTokenCap: c.Int("guest-daily-tokens"),
+		},
+		Superusers:   set(c.StringSlice("superusers")),
+		Conversation: conv,
+		Logger:       workers.NewLogger(os.Stderr, c.String("log-level"), c.String("log-format")),
 	}
 }
 
@@ -167,7 +194,7 @@ func devCommand() *cli.Command {
 		Usage: "run everything in one process: embedded Temporal + Web UI, migrations, worker, gateway",
 		Description: "Without DISCORD_TOKEN it runs against the built-in Discord simulator; talk to it with\n" +
 			"`tzurot dev say \"@Lilith hello\"`. Without LLM_API_KEY it answers through a built-in stub.",
-		Flags: join(dbFlags(), discordFlags(), llmFlags(), conversationFlags(), logFlags(), []cli.Flag{
+		Flags: join(dbFlags(), discordFlags(), llmFlags(), conversationFlags(), keyFlags(), guestFlags(), logFlags(), []cli.Flag{
 			dataDir,
 			&cli.StringFlag{Name: "temporal-namespace", EnvVars: []string{"TEMPORAL_NAMESPACE"}, Value: "default", Usage: "Temporal namespace"},
 			&cli.IntFlag{Name: "temporal-port", EnvVars: []string{"TEMPORAL_PORT"}, Value: 7233, Usage: "embedded Temporal frontend port"},
@@ -360,4 +387,14 @@ func readLimited(path string, max int64) ([]byte, error) {
 	buf := make([]byte, fi.Size())
 	_, err = f.Read(buf)
 	return buf, err
+}
+
+func set(ids []string) map[string]bool {
+	out := map[string]bool{}
+	for _, id := range ids {
+		if id = strings.TrimSpace(id); id != "" {
+			out[id] = true
+		}
+	}
+	return out
 }

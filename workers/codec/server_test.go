@@ -261,3 +261,22 @@ func TestCodecServerBoundsTheBody(t *testing.T) {
 		t.Fatalf("oversized body: status %d, want a 4xx", resp.StatusCode)
 	}
 }
+
+func TestLoopbackCodecServerAnswersOnlyThisMachine(t *testing.T) {
+	kr, _ := ring(t, 7)
+	h := codec.NewLoopbackCodecServer(kr, []string{"http://127.0.0.1:8233"})
+	body := `{"payloads":[]}`
+	for _, tt := range []struct {
+		remote string
+		want   int
+	}{{"127.0.0.1:5555", 200}, {"[::1]:5555", 200}, {"10.1.2.3:5555", 401}} {
+		r := httptest.NewRequest(http.MethodPost, "/default/decode", strings.NewReader(body))
+		r.RemoteAddr = tt.remote
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tt.want {
+			t.Errorf("from %s: %d, want %d", tt.remote, w.Code, tt.want)
+		}
+	}
+}
