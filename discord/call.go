@@ -22,6 +22,7 @@ type Call struct {
 	focused   *discordgo.ApplicationCommandInteractionDataOption
 	modal     map[string]string
 	responded bool
+	deferred  bool // answered "thinking"; the next reply edits the original
 }
 
 func (c *Call) parseOptions(data discordgo.ApplicationCommandInteractionData) {
@@ -81,7 +82,25 @@ func (c *Call) ReplyEmbed(e *discordgo.MessageEmbed) error {
 	return c.respond(&discordgo.InteractionResponseData{Embeds: []*discordgo.MessageEmbed{FitEmbed(e)}, Flags: discordgo.MessageFlagsEphemeral})
 }
 
+// Defer acknowledges now (Discord's 3 seconds) and shows "thinking"; the next Reply
+// fills the answer in, ephemerally.
+func (c *Call) Defer() error {
+	if c.responded {
+		return nil
+	}
+	c.responded, c.deferred = true, true
+	return c.b.Session.InteractionRespond(c.I, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
+	})
+}
+
 func (c *Call) respond(data *discordgo.InteractionResponseData) error {
+	if c.deferred {
+		c.deferred = false
+		_, err := c.b.Session.InteractionResponseEdit(c.I, &discordgo.WebhookEdit{Content: &data.Content, Embeds: &data.Embeds})
+		return err
+	}
 	if c.responded {
 		_, err := c.b.Session.FollowupMessageCreate(c.I, true, &discordgo.WebhookParams{Content: data.Content, Embeds: data.Embeds, Flags: data.Flags})
 		return err

@@ -47,6 +47,9 @@ func (b *Bot) channelCommand(ctx context.Context, c *Call) error {
 	switch c.Sub {
 	case "activate":
 		p, err := b.Store.Personalities.Resolve(ctx, c.String("character"))
+		if err == nil && !p.IsPublic && !b.owns(ctx, c, p) {
+			err = store.ErrNotFound // private characters are invisible to others
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			return Userf("I know no character called %q. Start typing and pick one from the list.", c.String("character"))
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -27,6 +28,10 @@ type Bot struct {
 	Superusers map[string]bool // Discord user ids allowed to run owner-only commands
 	// Activations is invalidated when /channel changes a channel (optional).
 	Activations *ActivationCache
+	// LLMBaseURL is the OpenRouter endpoint users' keys are checked against; HTTP the
+	// client for those checks (nil: a default one).
+	LLMBaseURL string
+	HTTP       *http.Client
 
 	commands map[string]*command
 	prefixes map[string]handler // custom-id prefix -> component or modal handler
@@ -58,6 +63,8 @@ func NewBot(s *discordgo.Session, st *store.Store, logger *slog.Logger, superuse
 	b := &Bot{Session: s, Store: st, Logger: logger, Superusers: superusers, commands: map[string]*command{}, prefixes: map[string]handler{}}
 	b.addChannelCommands()
 	b.addPersonaCommands()
+	b.addSettingsCommands()
+	b.addUsageCommands()
 	return b
 }
 

@@ -136,14 +136,19 @@ func (r *Personalities) List(ctx context.Context) ([]Personality, error) {
 }
 
 // Names lists every way to call a personality that applies to the Discord user
-// discordUserID: names, display names, slugs, global aliases and that user's own aliases.
+// discordUserID: names, display names, slugs, global aliases and that user's own aliases,
+// of public personalities and the user's own private ones (a private character is
+// invisible to everyone else).
 func (r *Personalities) Names(ctx context.Context, discordUserID string) ([]NameEntry, error) {
 	rows, err := r.pool.Query(ctx, `
-		SELECT id::text, name, '' FROM personalities
-		UNION ALL SELECT id::text, display_name, '' FROM personalities
-		UNION ALL SELECT id::text, slug, '' FROM personalities
+		WITH visible AS (
+			SELECT p.* FROM personalities p
+			WHERE p.is_public OR p.owner_id = (SELECT id FROM users WHERE discord_id = $1))
+		SELECT id::text, name, '' FROM visible
+		UNION ALL SELECT id::text, display_name, '' FROM visible
+		UNION ALL SELECT id::text, slug, '' FROM visible
 		UNION ALL SELECT a.personality_id::text, a.alias, COALESCE(u.discord_id, '')
-			FROM personality_aliases a LEFT JOIN users u ON u.id = a.user_id
+			FROM personality_aliases a JOIN visible v ON v.id = a.personality_id LEFT JOIN users u ON u.id = a.user_id
 			WHERE a.user_id IS NULL OR u.discord_id = $1`, discordUserID)
 	if err != nil {
 		return nil, err

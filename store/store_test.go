@@ -274,3 +274,33 @@ func TestOpenExplainsUnreachableDatabase(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestPrivatePersonalitiesAreInvisibleToOthers(t *testing.T) {
+	ctx := context.Background()
+	owner, err := db.Store.Users.Ensure(ctx, "owner-1", "owner", "Owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.Store.Personalities.Upsert(ctx, store.Personality{Slug: "secretive", Name: "Secretive", OwnerID: owner.ID, IsPublic: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func(discordID string) bool {
+		names, err := db.Store.Personalities.Names(ctx, discordID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if n.PersonalityID == p.ID {
+				return true
+			}
+		}
+		return false
+	}
+	if !has("owner-1") {
+		t.Error("the owner cannot call their private character")
+	}
+	if has("someone-else") {
+		t.Error("a stranger can call a private character")
+	}
+}

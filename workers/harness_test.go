@@ -33,6 +33,8 @@ import (
 const (
 	testBotToken = "test-bot-token-not-a-secret"
 	testAPIKey   = "sk-or-v1-testkey0000000000000000000000000000000000000000000000000"
+	// testUserKey is what a user brings with /settings apikey set (the stub accepts it).
+	testUserKey = "sk-or-v1-userkey0000000000000000000000000000000000000000000000000"
 	// testMasterKey is a fixed, obviously fake master key.
 	testMasterKey = "7a7572f07465737420206d6173746572206b6579206e6f742061207365637265"
 )
@@ -84,7 +86,7 @@ func startSystem() (*system, error) {
 	if s.sim, err = discordtest.New(discordtest.Options{BotToken: testBotToken}); err != nil {
 		return nil, err
 	}
-	s.stub = llmtest.New(llmtest.Options{APIKeys: []string{testAPIKey}})
+	s.stub = llmtest.New(llmtest.Options{APIKeys: []string{testAPIKey, testUserKey}})
 	kr, err := keyring.FromEnv(testMasterKey, "")
 	if err != nil {
 		return nil, err

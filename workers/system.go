@@ -43,6 +43,8 @@ type Services struct {
 	Guest activities.GuestPolicy
 	// LLMBaseURL is the operator's endpoint, used to validate users' OpenRouter keys.
 	LLMBaseURL string
+	// LLMHTTP is the client for those checks (nil: a default one).
+	LLMHTTP *http.Client
 }
 
 // NewActivities builds the activities over the services.
@@ -79,6 +81,7 @@ func NewGateway(s Services) *discord.Gateway {
 	activated := discord.NewActivationCache(s.Store, 30*time.Second)
 	bot := discord.NewBot(s.Session, s.Store, s.Logger, s.Superusers)
 	bot.Activations = activated
+	bot.LLMBaseURL, bot.HTTP = s.LLMBaseURL, s.LLMHTTP
 	return &discord.Gateway{
 		Session:      s.Session,
 		Temporal:     s.Temporal,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // time zones work in minimal containers with no /usr/share/zoneinfo
 )
 
 func main() {

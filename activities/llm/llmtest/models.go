@@ -15,6 +15,13 @@ var defaultModels = []string{
 
 // handleModels is GET /v1/models. Like OpenRouter's, it needs no key.
 func (s *Stub) handleModels(w http.ResponseWriter, _ *http.Request, c *call) {
+	// OpenRouter lists models without a key; OpenAI-style providers check one when sent,
+	// which is how a key is validated there.
+	if c.auth != "" {
+		if _, ok := s.authorize(w, c); !ok {
+			return
+		}
+	}
 	s.mu.Lock()
 	ids := s.models
 	s.mu.Unlock()
@@ -34,13 +41,26 @@ func (s *Stub) handleKey(w http.ResponseWriter, _ *http.Request, c *call) {
 	if !ok {
 		return
 	}
-	s.write(w, c, http.StatusOK, map[string]any{"data": map[string]any{
-		"label":           maskKey(key),
-		"limit":           nil,
-		"limit_remaining": nil,
-		"usage":           0,
-		"is_free_tier":    false,
-	}})
+	info := map[string]any{"label": maskKey(key), "limit": nil, "limit_remaining": nil, "usage": 0, "is_free_tier": false}
+	s.mu.Lock()
+	if l, ok := s.keyLimits[key]; ok {
+		info["limit"], info["usage"], info["limit_remaining"] = l.limit, l.usage, l.limit-l.usage
+	}
+	s.mu.Unlock()
+	s.write(w, c, http.StatusOK, map[string]any{"data": info})
+}
+
+type keyLimit struct{ limit, usage float64 }
+
+// SetKeyLimit gives a key a spending limit and usage in GET /v1/key answers (by default
+// every key is unlimited), to test credit checks.
+func (s *Stub) SetKeyLimit(key string, limit, usage float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keyLimits == nil {
+		s.keyLimits = map[string]keyLimit{}
+	}
+	s.keyLimits[key] = keyLimit{limit, usage}
 }
 
 // maskKey labels a key the way OpenRouter does ("sk-or-v1-0e6...1c9"), without

@@ -73,6 +73,7 @@ type Stub struct {
 	requests  []Recorded
 	nextID    int
 	createdAt int64
+	keyLimits map[string]keyLimit
 }
 
 // failure is the FailNext state.
