@@ -120,6 +120,9 @@ func (a *Activities) keepTyping(ctx context.Context, channelID string) (stop fun
 	go func() {
 		defer close(done)
 		for {
+			// The loop doubles as the activity's heartbeat: a dead worker is noticed within
+			// the heartbeat timeout, and cancellation reaches the activity.
+			activity.RecordHeartbeat(ctx)
 			if err := a.Discord.SendTyping(ctx, channelID); err != nil && ctx.Err() == nil {
 				a.log().Warn("typing indicator failed", "channel_id", channelID, "err", err)
 			}

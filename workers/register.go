@@ -41,6 +41,7 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		workflows.AttrUser.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		workflows.AttrGuild.GetName():       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		workflows.AttrChannel.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		workflows.AttrTrigger.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 	}
 }
 

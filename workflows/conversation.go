@@ -2,7 +2,7 @@ package workflows
 
 import (
 	"errors"
-	"time"
+	"strings"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -20,7 +20,8 @@ type ConversationInput struct {
 
 // ConversationResult says what each personality did, in delivery order.
 type ConversationResult struct {
-	Replies []ReplyOutcome
+	Replies   []ReplyOutcome
+	Cancelled string // the operator's reason, when cancelled
 }
 
 // ReplyOutcome is one personality's part of a conversation.
@@ -36,40 +37,51 @@ type ReplyOutcome struct {
 type Status struct {
 	Step        string // e.g. "CallLLM"
 	Personality string // slug of the personality being served
+	Attempt     int    // 1, or more after an operator's retry signal (activity retries show in the UI)
 	Done        []string
 }
 
+// Versions of ConversationWorkflow's shape, for workflow.GetVersion.
+const (
+	// versionTriggerMemo adds the trigger-kind search attribute and the memo.
+	versionTriggerMemo = "trigger-attribute-and-memo"
+)
+
 // ConversationWorkflow runs one Discord message: resolve who answers, then for each
 // personality in order fetch context, recall memories, generate, deliver and record. One
-// failing personality delivers its error message and the others still answer.
+// failing personality delivers its error message and the others still answer. Operators
+// can retry a stuck step or cancel the conversation with signals.
 func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (ConversationResult, error) {
-	status := &Status{Step: "ResolvePersonalities"}
+	status := &Status{Step: "ResolvePersonalities", Attempt: 1}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return *status, nil }); err != nil {
 		return ConversationResult{}, err
 	}
+	ctl := newControl(ctx, status)
 	var resolved activities.ResolvePersonalitiesResult
-	if err := workflow.ExecuteActivity(withOptions(ctx, dbOptions), a.ResolvePersonalities,
-		activities.ResolvePersonalitiesInput{Message: in.Message}).Get(ctx, &resolved); err != nil {
+	err := ctl.exec(ctx, "ResolvePersonalities", "", dbOptions, a.ResolvePersonalities,
+		activities.ResolvePersonalitiesInput{Message: in.Message}, &resolved)
+	if errors.Is(err, errCancelled) {
+		return ConversationResult{Cancelled: ctl.reason}, nil
+	}
+	if err != nil {
 		return ConversationResult{}, err
 	}
 	if len(resolved.Personalities) == 0 {
 		status.Step = "Done"
 		return ConversationResult{}, nil
 	}
-	slugs := make([]string, len(resolved.Personalities))
-	for i, p := range resolved.Personalities {
-		slugs[i] = p.Slug
-	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, AttrPersonality.ValueSet(slugs)); err != nil {
-		workflow.GetLogger(ctx).Warn("search attributes not set", "err", err)
-	}
+	describe(ctx, in.Message, resolved.Personalities)
 
 	var res ConversationResult
 	var prior []activities.PriorReply
 	for _, p := range resolved.Personalities {
-		t := turn{msg: in.Message, p: p, user: resolved.User, prior: prior, status: status}
+		t := turn{msg: in.Message, p: p, user: resolved.User, prior: prior, ctl: ctl}
 		out, text := t.run(ctx)
 		res.Replies = append(res.Replies, out)
+		if ctl.cancelled {
+			res.Cancelled = ctl.reason
+			break
+		}
 		if !out.Failed {
 			prior = append(prior, activities.PriorReply{PersonalityID: p.ID, DisplayName: p.DisplayName, Text: text})
 		}
@@ -79,16 +91,60 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (Conversat
 	return res, nil
 }
 
-// turn is one personality's answer to the message.
-type turn struct {
-	msg    activities.MessageSnapshot
-	p      activities.PersonalityRef
-	user   activities.UserRef
-	prior  []activities.PriorReply
-	status *Status
+// describe sets what operators filter and read in the UI: the personalities, how they
+// were called, and a memo (encrypted by the codec like every payload).
+func describe(ctx workflow.Context, msg activities.MessageSnapshot, ps []activities.PersonalityRef) {
+	slugs := make([]string, len(ps))
+	triggers := make([]string, 0, len(ps))
+	for i, p := range ps {
+		slugs[i] = p.Slug
+		if !contains(triggers, p.Reason) {
+			triggers = append(triggers, p.Reason)
+		}
+	}
+	updates := []temporal.SearchAttributeUpdate{AttrPersonality.ValueSet(slugs)}
+	v := workflow.GetVersion(ctx, versionTriggerMemo, workflow.DefaultVersion, 1)
+	if v >= 1 {
+		updates = append(updates, AttrTrigger.ValueSet(triggers))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Warn("search attributes not set", "err", err)
+	}
+	if v >= 1 {
+		memo := map[string]any{"characters": strings.Join(slugs, ", "), "channel": msg.ChannelName, "preview": preview(msg.Content)}
+		if err := workflow.UpsertMemo(ctx, memo); err != nil {
+			workflow.GetLogger(ctx).Warn("memo not set", "err", err)
+		}
+	}
 }
 
-func (t turn) step(name string) { t.status.Step, t.status.Personality = name, t.p.Slug }
+// preview is the first words of a message, for the memo.
+func preview(s string) string {
+	const max = 80
+	r := []rune(strings.Join(strings.Fields(s), " "))
+	if len(r) <= max {
+		return string(r)
+	}
+	return string(r[:max]) + "…"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// turn is one personality's answer to the message.
+type turn struct {
+	msg   activities.MessageSnapshot
+	p     activities.PersonalityRef
+	user  activities.UserRef
+	prior []activities.PriorReply
+	ctl   *control
+}
 
 // run returns the outcome and the reply text. A failure before delivery turns into the
 // personality's error message; a delivery failure is reported and not retried further.
@@ -99,11 +155,16 @@ func (t turn) run(ctx workflow.Context) (ReplyOutcome, string) {
 	reply, err := t.generate(ctx, wfID)
 	if err != nil {
 		out.Failed, out.Reason = true, errorReason(err)
+		notice := userNotice(err)
+		if errors.Is(err, errCancelled) {
+			notice = t.p.DisplayName + "'s reply was stopped by an operator."
+		}
 		workflow.GetLogger(ctx).Warn("generation failed; sending the error message", "personality", t.p.Slug, "reason", out.Reason)
-		t.step("DeliverError")
+		t.ctl.status.Step = "DeliverError"
 		var delivered activities.DeliverReplyResult
+		// Not under t.ctl: the user is told even when the conversation was cancelled.
 		derr := workflow.ExecuteActivity(withOptions(ctx, deliverOptions), a.DeliverReply, activities.DeliverReplyInput{
-			WorkflowID: wfID, Message: t.msg, Personality: t.p, ErrorMessage: true, Notice: userNotice(err),
+			WorkflowID: wfID, Message: t.msg, Personality: t.p, ErrorMessage: true, Notice: notice,
 		}).Get(ctx, &delivered)
 		if derr != nil {
 			out.Reason += "; error message not delivered: " + errorReason(derr)
@@ -112,17 +173,17 @@ func (t turn) run(ctx workflow.Context) (ReplyOutcome, string) {
 		return out, ""
 	}
 
-	t.step("DeliverReply")
 	var delivered activities.DeliverReplyResult
-	if err := workflow.ExecuteActivity(withOptions(ctx, deliverOptions), a.DeliverReply, activities.DeliverReplyInput{
+	if err := t.ctl.exec(ctx, "DeliverReply", t.p.Slug, deliverOptions, a.DeliverReply, activities.DeliverReplyInput{
 		WorkflowID: wfID, Message: t.msg, Personality: t.p, Text: reply.Text, Footer: reply.Footer,
-	}).Get(ctx, &delivered); err != nil {
+	}, &delivered); err != nil {
 		out.Failed, out.Reason = true, "delivery: "+errorReason(err)
 		return out, ""
 	}
 	out.MessageIDs = delivered.MessageIDs
 
-	t.step("RecordTurn")
+	// The reply is out; recording it is not cancellable (the user saw it).
+	t.ctl.status.Step = "RecordTurn"
 	if err := workflow.ExecuteActivity(withOptions(ctx, dbOptions), a.RecordTurn, activities.RecordTurnInput{
 		WorkflowID: wfID, Message: t.msg, Personality: t.p, User: t.user, Key: reply.key, Reply: reply.CallLLMResult,
 		MessageIDs: delivered.MessageIDs,
@@ -140,29 +201,29 @@ type generated struct {
 
 func (t turn) generate(ctx workflow.Context, wfID string) (generated, error) {
 	var g generated
-	t.step("ResolveKey")
-	if err := workflow.ExecuteActivity(withOptions(ctx, dbOptions), a.ResolveKey,
-		activities.ResolveKeyInput{UserID: t.user.ID, PersonalityID: t.p.ID}).Get(ctx, &g.key); err != nil {
+	slug := t.p.Slug
+	if err := t.ctl.exec(ctx, "ResolveKey", slug, dbOptions, a.ResolveKey,
+		activities.ResolveKeyInput{UserID: t.user.ID, PersonalityID: t.p.ID}, &g.key); err != nil {
 		return g, err
 	}
-	t.step("FetchContext")
-	if err := workflow.ExecuteActivity(withOptions(ctx, discordReadOptions), a.FetchContext, activities.FetchContextInput{
+	if err := t.ctl.exec(ctx, "FetchContext", slug, discordReadOptions, a.FetchContext, activities.FetchContextInput{
 		WorkflowID: wfID, Message: t.msg, Personality: t.p, User: t.user, PriorReplies: t.prior,
-	}).Get(ctx, nil); err != nil {
+	}, nil); err != nil {
 		return g, err
 	}
-	t.step("RetrieveMemories")
 	var mems activities.RetrieveMemoriesResult
-	if err := workflow.ExecuteActivity(withOptions(ctx, memoryOptions), a.RetrieveMemories, activities.RetrieveMemoriesInput{
+	if err := t.ctl.exec(ctx, "RetrieveMemories", slug, memoryOptions, a.RetrieveMemories, activities.RetrieveMemoriesInput{
 		Query: t.msg.Content, PersonaID: t.user.PersonaID, PersonalityID: t.p.ID,
-	}).Get(ctx, &mems); err != nil {
+	}, &mems); err != nil {
+		if errors.Is(err, errCancelled) {
+			return g, err
+		}
 		// Memories enrich a reply; a reply without them beats no reply.
-		workflow.GetLogger(ctx).Warn("memories unavailable", "personality", t.p.Slug, "err", err)
+		workflow.GetLogger(ctx).Warn("memories unavailable", "personality", slug, "err", err)
 	}
-	t.step("CallLLM")
-	err := workflow.ExecuteActivity(withOptions(ctx, llmOptions), a.CallLLM, activities.CallLLMInput{
+	err := t.ctl.exec(ctx, "CallLLM", slug, llmOptions, a.CallLLM, activities.CallLLMInput{
 		WorkflowID: wfID, Message: t.msg, Personality: t.p, User: t.user, Key: g.key, MemoryIDs: mems.MemoryIDs,
-	}).Get(ctx, &g.CallLLMResult)
+	}, &g.CallLLMResult)
 	return g, err
 }
 
@@ -192,52 +253,3 @@ func errorReason(err error) string {
 	}
 	return err.Error()
 }
-
-func withOptions(ctx workflow.Context, o workflow.ActivityOptions) workflow.Context {
-	return workflow.WithActivityOptions(ctx, o)
-}
-
-// Activity options, each chosen for what the activity touches.
-var (
-	// dbOptions: PostgreSQL reads and idempotent writes; quick, retried for a few minutes
-	// so a database restart is ridden out.
-	dbOptions = workflow.ActivityOptions{
-		StartToCloseTimeout:    15 * time.Second,
-		ScheduleToCloseTimeout: 5 * time.Minute,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 15 * time.Second},
-	}
-	// discordReadOptions: Discord REST reads; rate limits are waited out inside discordgo.
-	discordReadOptions = workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 3 * time.Minute,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 20 * time.Second},
-	}
-	// memoryOptions: optional enrichment, so few attempts.
-	memoryOptions = workflow.ActivityOptions{
-		StartToCloseTimeout: 20 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 3},
-	}
-	// llmOptions: a generation may take a minute; 5xx, timeouts and 429s retry with
-	// backoff (429 after the provider's Retry-After) until the overall deadline; errors
-	// that cannot succeed stop at once.
-	llmOptions = workflow.ActivityOptions{
-		StartToCloseTimeout:    2 * time.Minute,
-		ScheduleToCloseTimeout: 5 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeLLMAuth, activities.ErrTypeLLMCredit,
-				activities.ErrTypeLLMBadRequest, activities.ErrTypeNoPersonality},
-		},
-	}
-	// deliverOptions: the reply must arrive; Discord outages are retried for up to an
-	// hour. Delivery is idempotent per chunk, so retries never double a message.
-	deliverOptions = workflow.ActivityOptions{
-		StartToCloseTimeout:    time.Minute,
-		ScheduleToCloseTimeout: time.Hour,
-		HeartbeatTimeout:       30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
-			NonRetryableErrorTypes: []string{activities.ErrTypeDiscord},
-		},
-	}
-)

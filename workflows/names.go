@@ -26,6 +26,8 @@ var (
 	AttrUser        = temporal.NewSearchAttributeKeyKeyword("TzurotUser")
 	AttrGuild       = temporal.NewSearchAttributeKeyKeyword("TzurotGuild")
 	AttrChannel     = temporal.NewSearchAttributeKeyKeyword("TzurotChannel")
+	// AttrTrigger says how the characters were called: reply, mention, activation.
+	AttrTrigger = temporal.NewSearchAttributeKeyKeywordList("TzurotTrigger")
 )
 
 // ConversationID returns the workflow id for a Discord message.

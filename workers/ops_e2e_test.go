@@ -1,0 +1,120 @@
+package workers_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/tzurot/tzurot/activities/llm/llmtest"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+// waitStep polls the status query until the conversation is at step (for personality).
+func (s *system) waitStep(t *testing.T, workflowID, step string) workflows.Status {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		if v, err := s.client.QueryWorkflow(ctx, workflowID, "", workflows.QueryStatus); err == nil {
+			var st workflows.Status
+			if err := v.Get(&st); err == nil && st.Step == step {
+				return st
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%s never reached %s", workflowID, step)
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+func TestOperatorCancelsAGeneration(t *testing.T) {
+	s := requireSystem(t)
+	ch := s.channel(t)
+	s.stub.SetLatency(20 * time.Second) // a provider that hangs
+	defer s.stub.SetLatency(0)
+	msg := s.sim.Say(ch.ID, s.user.ID, "@Lilith @bobby take forever")
+	id := workflows.ConversationID(msg.ID)
+	s.waitStep(t, id, "CallLLM")
+	if err := s.client.SignalWorkflow(context.Background(), id, "", workflows.SignalCancel, workflows.CancelSignal{Reason: "provider hangs"}); err != nil {
+		t.Fatal(err)
+	}
+	res := s.waitConversation(t, msg.ID)
+	if res.Cancelled != "provider hangs" || len(res.Replies) != 1 {
+		t.Fatalf("result = %+v; want cancelled after the first character", res)
+	}
+	posts := s.webhookPosts(ch.ID)
+	if len(posts) != 1 || !strings.Contains(posts[0].Content, "stopped by an operator") {
+		t.Fatalf("posts = %+v; want one short notice", posts)
+	}
+}
+
+func TestOperatorRetriesAStuckStep(t *testing.T) {
+	s := requireSystem(t)
+	ch := s.channel(t)
+	var calls atomic.Int32
+	s.stub.SetReply(func(llmtest.ChatRequest) string {
+		if calls.Add(1) == 1 {
+			time.Sleep(15 * time.Second) // the first attempt is stuck
+			return "too late"
+		}
+		return "second attempt"
+	})
+	defer s.stub.SetReply(nil)
+	msg := s.sim.Say(ch.ID, s.user.ID, "@Lilith are you stuck?")
+	id := workflows.ConversationID(msg.ID)
+	s.waitStep(t, id, "CallLLM")
+	if err := s.client.SignalWorkflow(context.Background(), id, "", workflows.SignalRetry, workflows.RetrySignal{}); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.waitStep(t, id, "CallLLM"); st.Attempt < 1 {
+		t.Fatalf("status %+v", st)
+	}
+	s.waitConversation(t, msg.ID)
+	posts := s.webhookPosts(ch.ID)
+	if len(posts) != 1 || reply(posts[0]) != "second attempt" {
+		t.Fatalf("posts = %+v; want only the retried generation", posts)
+	}
+}
+
+func TestSearchAttributesFindAConversation(t *testing.T) {
+	s := requireSystem(t)
+	ch := s.channel(t)
+	msg := s.sim.Say(ch.ID, s.user.ID, "@Lilith find me")
+	s.waitConversation(t, msg.ID)
+	id := workflows.ConversationID(msg.ID)
+	ctx := context.Background()
+	for _, q := range []string{
+		"TzurotPersonality = 'lilith' AND TzurotChannel = '" + ch.ID + "'",
+		"TzurotTrigger = 'mention' AND TzurotUser = '" + s.user.ID + "' AND TzurotGuild = '" + s.guild.ID + "' AND TzurotChannel = '" + ch.ID + "'",
+	} {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			resp, err := s.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q})
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			if len(resp.Executions) == 1 && resp.Executions[0].Execution.WorkflowId == id {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s found %d executions", q, len(resp.Executions))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	desc, err := s.client.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.WorkflowExecutionInfo.Memo == nil || len(desc.WorkflowExecutionInfo.Memo.Fields) == 0 {
+		t.Fatal("no memo")
+	}
+	if strings.Contains(desc.WorkflowExecutionInfo.Memo.String(), "find me") {
+		t.Error("the memo holds message text in clear; it must go through the codec")
+	}
+}
