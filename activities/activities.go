@@ -32,6 +32,8 @@ type Activities struct {
 	HTTP *http.Client
 	// Guest is the free tier's policy: which models the operator's key runs for guests.
 	Guest GuestPolicy
+	// Temporal lets the erasure cancel a user's running conversations (nil: it cannot).
+	Temporal WorkflowControl
 }
 
 // Config are the tunables of a conversation turn.

@@ -40,8 +40,8 @@ func AttachmentKind(a Attachment) string {
 // audio files as their transcript, other files as a short note. Every failure becomes a
 // note in the text ("an image that could not be loaded"), never a failed turn. It returns
 // the text to add, the image URLs to attach and the tokens spent on descriptions.
-func (a *Activities) readAttachments(ctx context.Context, c *llm.Client, apiKey string, atts []Attachment) (notes []string, transcript string, images []string, tokensIn, tokensOut int) {
-	maxImages, seen := a.Config.MaxImages, 0
+func (a *Activities) readAttachments(ctx context.Context, cfg Config, c *llm.Client, apiKey string, atts []Attachment) (notes []string, transcript string, images []string, tokensIn, tokensOut int) {
+	maxImages, seen := cfg.MaxImages, 0
 	for _, att := range atts {
 		switch AttachmentKind(att) {
 		case KindImage:

@@ -16,25 +16,29 @@ import (
 // token budget and stores the result in turn_contexts for CallLLM.
 func (a *Activities) FetchContext(ctx context.Context, in FetchContextInput) (FetchContextResult, error) {
 	defer a.keepTyping(ctx, in.Message.ChannelID)()
-	msgs, err := a.Discord.RecentMessages(ctx, in.Message.ChannelID, in.Message.ID, a.Config.HistoryMessages)
+	cfg, err := a.withBehaviour(ctx, in.User.ID, in.Personality.ID, in.Guest)
+	if err != nil {
+		return FetchContextResult{}, err
+	}
+	msgs, err := a.Discord.RecentMessages(ctx, in.Message.ChannelID, in.Message.ID, cfg.HistoryMessages)
 	if err != nil {
 		return FetchContextResult{}, fmt.Errorf("channel history: %w", err)
 	}
-	turns, err := a.Store.History.Recent(ctx, in.Message.ChannelID, in.Personality.ID, a.Config.HistoryMessages)
+	turns, err := a.Store.History.Recent(ctx, in.Message.ChannelID, in.Personality.ID, cfg.HistoryMessages)
 	if err != nil {
 		return FetchContextResult{}, fmt.Errorf("stored history: %w", err)
 	}
 	lines := MergeHistory(storedLines(turns, msgs), channelLines(msgs, a.Discord.BotUserID(), in.Personality.DisplayName))
-	if a.Config.MaxAge > 0 {
-		lines = NotOlderThan(lines, a.now().Add(-a.Config.MaxAge))
+	if cfg.MaxAge > 0 {
+		lines = NotOlderThan(lines, a.now().Add(-cfg.MaxAge))
 	}
 	for _, r := range in.PriorReplies {
 		lines = append(lines, prompt.Line{Speaker: r.DisplayName + " (character)", Role: "user", Content: r.Text, At: in.Message.CreatedAt})
 	}
 	count := func(s string) int { return llm.CountTokens(a.Config.Model, s) }
-	lines, tokens := TrimToBudget(lines, a.Config.ContextTokens, count)
-	refs := FollowReferences(ctx, a.Discord, in.Message, a.Config.MaxReferences)
-	refs, refTokens := KeepWithinBudget(refs, a.Config.ReferenceTokens, count)
+	lines, tokens := TrimToBudget(lines, cfg.ContextTokens, count)
+	refs := FollowReferences(ctx, a.Discord, in.Message, cfg.MaxReferences)
+	refs, refTokens := KeepWithinBudget(refs, cfg.ReferenceTokens, count)
 	tc := TurnContext{Lines: lines, References: refs}
 	if err := a.Store.TurnContexts.Put(ctx, in.WorkflowID, in.Personality.ID, tc); err != nil {
 		return FetchContextResult{}, fmt.Errorf("store turn context: %w", err)

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/activities/llm"
+	"github.com/tzurot/tzurot/activities/preset"
 	"github.com/tzurot/tzurot/activities/prompt"
 	"github.com/tzurot/tzurot/activities/reply"
 	"github.com/tzurot/tzurot/store"
@@ -42,8 +43,13 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 		return CallLLMResult{}, err
 	}
 	client := a.client(baseURL)
-	pin := a.promptInput(in, card, tc, mems)
-	notes, transcript, images, attIn, attOut := a.readAttachments(ctx, client, apiKey, in.Message.Attachments)
+	values, err := ResolveParameters(ctx, a.Store, in.User.ID, in.Personality.ID, in.Key.Guest, PresetFallback(a.Config))
+	if err != nil {
+		return CallLLMResult{}, err
+	}
+	cfg := a.configFor(values)
+	pin := a.promptInput(cfg, in, card, tc, mems)
+	notes, transcript, images, attIn, attOut := a.readAttachments(ctx, cfg, client, apiKey, in.Message.Attachments)
 	if transcript != "" {
 		pin.Message.Content = strings.TrimSpace(pin.Message.Content + "\n[Voice message] " + transcript)
 	}
@@ -51,7 +57,10 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 		pin.Message.Content = strings.TrimSpace(pin.Message.Content + "\n" + strings.Join(notes, "\n"))
 	}
 	msgs := prompt.Build(pin)
-	req := llm.Request{Model: a.Config.Model, MaxTokens: a.Config.MaxReplyTokens}
+	req, err := preset.Apply(values, in.Key.Provider)
+	if err != nil {
+		return CallLLMResult{}, NonRetryable(ErrTypeBadPreset, err)
+	}
 	if in.Key.Guest && !a.Guest.Allows(req.Model) {
 		// A guest never reaches a paid model on the operator's key, whatever they chose.
 		req.Model = a.Guest.FreeModels[0]
@@ -87,13 +96,13 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 // promptInput gathers what the prompt is built from: the card, where and when (in the
 // user's time zone), who is talking, the chat log, memories within their token share
 // (whole memories only) and referenced messages.
-func (a *Activities) promptInput(in CallLLMInput, card store.Personality, tc TurnContext, mems []store.Memory) prompt.Input {
+func (a *Activities) promptInput(cfg Config, in CallLLMInput, card store.Personality, tc TurnContext, mems []store.Memory) prompt.Input {
 	count := func(s string) int { return llm.CountTokens(a.Config.Model, s) }
 	var memTexts []string
 	used := 0
 	for _, m := range mems {
 		n := count(m.Content) + 2
-		if a.Config.MemoryTokens > 0 && used+n > a.Config.MemoryTokens {
+		if cfg.MemoryTokens > 0 && used+n > cfg.MemoryTokens {
 			break
 		}
 		used += n

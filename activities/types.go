@@ -20,6 +20,9 @@ type MessageSnapshot struct {
 	Attachments         []Attachment
 	ReferencedMessageID string // the message this one replies to, if any
 	CreatedAt           time.Time
+	// ChannelNSFW says the channel (a thread: its parent) is age-restricted; using the bot
+	// there verifies the author for NSFW characters.
+	ChannelNSFW bool
 }
 
 // PersonalityRef names one personality that should answer, and why.
@@ -52,6 +55,9 @@ type ResolvePersonalitiesInput struct {
 type ResolvePersonalitiesResult struct {
 	Personalities []PersonalityRef
 	User          UserRef
+	// Notices are messages for the author instead of an answer (an NSFW character they
+	// are not verified for), each complete and ready to post, in trigger order.
+	Notices []string
 }
 
 // ResolveKeyInput asks which API key pays for a personality's answer to a user.
@@ -84,6 +90,7 @@ type FetchContextInput struct {
 	Personality  PersonalityRef
 	User         UserRef
 	PriorReplies []PriorReply
+	Guest        bool // the turn runs on the free tier (its presets apply)
 }
 
 // FetchContextResult summarises what was stored for CallLLM; the context itself stays in

@@ -115,8 +115,8 @@ func presetForm(name, model, params string) []TextInput {
 	}
 }
 
-// preset finds a preset visible to the user by what they picked (an id) or typed (a name).
-func (b *Bot) preset(ctx context.Context, c *Call, u store.User) (store.Preset, error) {
+// findPreset finds a preset visible to the user by what they picked (an id) or typed (a name).
+func (b *Bot) findPreset(ctx context.Context, c *Call, u store.User) (store.Preset, error) {
 	ref := c.String("preset")
 	p, err := b.Store.Presets.Resolve(ctx, u.ID, ref)
 	if errors.Is(err, store.ErrNotFound) {
@@ -134,7 +134,7 @@ func (b *Bot) canEdit(c *Call, u store.User, p store.Preset) bool {
 }
 
 func (b *Bot) editablePreset(ctx context.Context, c *Call, u store.User) (store.Preset, error) {
-	p, err := b.preset(ctx, c, u)
+	p, err := b.findPreset(ctx, c, u)
 	if err != nil {
 		return p, err
 	}
@@ -158,11 +158,11 @@ func (b *Bot) presetCreateSubmit(ctx context.Context, c *Call) error {
 	}
 	params, err := parseParameters(c.Field("parameters"))
 	if err != nil {
-		return err
+		return keepTyped(err, c.Field("parameters"))
 	}
 	p, err := b.Store.Presets.Create(ctx, store.Preset{Name: c.Field("name"), OwnerID: owner, Model: c.Field("model"), Parameters: params})
 	if err != nil {
-		return presetError(err, c.Field("name"))
+		return keepTyped(presetError(err, c.Field("name")), c.Field("parameters"))
 	}
 	return c.Reply(fmt.Sprintf("Created preset **%s** (model `%s`). `/preset default set` uses it with every character, `/preset override set` with one.%s",
 		p.Name, p.Model, ignoredNote(p)))
@@ -184,11 +184,11 @@ func (b *Bot) presetEditSubmit(ctx context.Context, c *Call) error {
 	// removed or left as `name =` clears that field.
 	params, err := parseParameters(c.Field("parameters"))
 	if err != nil {
-		return err
+		return keepTyped(err, c.Field("parameters"))
 	}
 	p.Name, p.Model, p.Parameters = c.Field("name"), c.Field("model"), params
 	if p, err = b.Store.Presets.Update(ctx, p); err != nil {
-		return presetError(err, c.Field("name"))
+		return keepTyped(presetError(err, c.Field("name")), c.Field("parameters"))
 	}
 	return c.Reply(fmt.Sprintf("Saved preset **%s** (model `%s`).%s", p.Name, p.Model, ignoredNote(p)))
 }
@@ -207,20 +207,18 @@ func parseParameters(text string) (preset.Values, error) {
 		n := i + 1
 		name, value, ok := strings.Cut(line, "=")
 		if !ok {
-			return nil, Userf("Line %d (`%s`) is not `name = value`.", n, Truncate(line, 60))
+			return nil, Userf("Nothing saved. Line %d (`%s`) is not `name = value`.", n, Truncate(line, 60))
 		}
 		name, value = strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(value)
 		if name == "model" {
-			return nil, Userf("Line %d: the model goes into the Model box, not among the parameters.", n)
+			return nil, Userf("Nothing saved. Line %d: the model goes into the Model box, not among the parameters.", n)
 		}
-		if _, err := preset.Parse(name, "x"); err != nil {
-			var fe *preset.FieldError
-			if errors.As(err, &fe) && fe.Unknown {
-				return nil, Userf("Line %d: %s", n, err)
-			}
+		if _, known := preset.Lookup(name); !known {
+			_, err := preset.Parse(name, value) // the unknown-field error, with a suggestion
+			return nil, Userf("Nothing saved. Line %d: %s", n, err)
 		}
 		if first, dup := seen[name]; dup {
-			return nil, Userf("Line %d sets %s again (line %d already does); keep one.", n, name, first)
+			return nil, Userf("Nothing saved. Line %d sets %s again (line %d already does); keep one.", n, name, first)
 		}
 		seen[name] = n
 		switch value {
@@ -232,7 +230,7 @@ func parseParameters(text string) (preset.Values, error) {
 		}
 		x, err := preset.Parse(name, value)
 		if err != nil {
-			return nil, Userf("Line %d: %s", n, err)
+			return nil, Userf("Nothing saved. Line %d: %s", n, err)
 		}
 		v[name] = x
 	}
@@ -269,6 +267,22 @@ func presetError(err error, name string) error {
 	return err
 }
 
+// keepTyped adds the parameters a user typed to a refusal: a modal cannot be reopened
+// from its own submission, so they paste them back instead of typing them again.
+func keepTyped(err error, typed string) error {
+	var ue *UserError
+	if !errors.As(err, &ue) || strings.TrimSpace(typed) == "" {
+		return err
+	}
+	const intro = "\n-# What you typed, to paste back:\n```\n"
+	room := MaxMessageLength - length(ue.Msg) - length(intro) - length("\n```")
+	if room < 40 {
+		return err
+	}
+	typed = Truncate(strings.ReplaceAll(strings.TrimSpace(typed), "```", "'''"), room)
+	return &UserError{Msg: ue.Msg + intro + typed + "\n```"}
+}
+
 // ignoredNote warns about fields the preset's provider drops from the request.
 func ignoredNote(p store.Preset) string {
 	if ig := preset.Ignored(p.Values(), p.Provider); len(ig) > 0 {
@@ -278,7 +292,7 @@ func ignoredNote(p store.Preset) string {
 }
 
 func (b *Bot) presetView(ctx context.Context, c *Call, u store.User) error {
-	p, err := b.preset(ctx, c, u)
+	p, err := b.findPreset(ctx, c, u)
 	if err != nil {
 		return err
 	}
@@ -415,7 +429,7 @@ func (b *Bot) presetDeleteSubmit(ctx context.Context, c *Call) error {
 }
 
 func (b *Bot) presetExport(ctx context.Context, c *Call, u store.User) error {
-	p, err := b.preset(ctx, c, u)
+	p, err := b.findPreset(ctx, c, u)
 	if err != nil {
 		return err
 	}
@@ -527,31 +541,30 @@ func (b *Bot) presetChoice(ctx context.Context, c *Call, u store.User) error {
 			return err
 		}
 	}
-	var p store.Preset
-	if strings.HasSuffix(c.Sub, "set") {
-		var err error
-		if p, err = b.preset(ctx, c, u); err != nil {
-			return err
-		}
-	}
-	var err error
-	var msg string
 	switch c.Sub {
-	case "default set":
-		err = b.Store.Presets.SetUserDefault(ctx, u.ID, p.ID)
-		msg = fmt.Sprintf("Every character now answers you with **%s**, unless you set an override for one.", p.Name)
-	case "override set":
-		err = b.Store.Presets.SetOverride(ctx, u.ID, character.ID, p.ID)
-		msg = fmt.Sprintf("**%s** now answers you with **%s**.", character.DisplayName, p.Name)
 	case "default clear":
-		var was bool
-		was, err = b.Store.Presets.ClearUserDefault(ctx, u.ID)
-		msg = map[bool]string{true: "Done: each character answers you with its own preset again.", false: "You had no default preset."}[was]
+		was, err := b.Store.Presets.ClearUserDefault(ctx, u.ID)
+		if err != nil || !was {
+			return replyOr(c, err, "You had no default preset.")
+		}
+		return c.Reply("Done: each character answers you with its own preset again.")
 	case "override clear":
-		var was bool
-		was, err = b.Store.Presets.ClearOverride(ctx, u.ID, character.ID)
-		msg = map[bool]string{true: fmt.Sprintf("Done: **%s** answers you with your default preset again.", character.DisplayName),
-			false: fmt.Sprintf("You had no preset for **%s**.", character.DisplayName)}[was]
+		was, err := b.Store.Presets.ClearOverride(ctx, u.ID, character.ID)
+		if err != nil || !was {
+			return replyOr(c, err, fmt.Sprintf("You had no preset for **%s**.", character.DisplayName))
+		}
+		return c.Reply(fmt.Sprintf("Done: **%s** answers you with your default preset again.", character.DisplayName))
+	}
+	p, err := b.findPreset(ctx, c, u)
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Every character now answers you with **%s**, unless you set an override for one.", p.Name)
+	if c.Sub == "override set" {
+		err = b.Store.Presets.SetOverride(ctx, u.ID, character.ID, p.ID)
+		msg = fmt.Sprintf("**%s** now answers you with **%s**; it wins over your default.", character.DisplayName, p.Name)
+	} else {
+		err = b.Store.Presets.SetUserDefault(ctx, u.ID, p.ID)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return Userf("That preset or character no longer exists.")
@@ -559,8 +572,13 @@ func (b *Bot) presetChoice(ctx context.Context, c *Call, u store.User) error {
 	if err != nil {
 		return err
 	}
-	if strings.HasSuffix(c.Sub, "set") {
-		msg += b.guestNote(ctx, u)
+	return c.Reply(msg + b.guestNote(ctx, u))
+}
+
+// replyOr returns err, or else replies msg.
+func replyOr(c *Call, err error, msg string) error {
+	if err != nil {
+		return err
 	}
 	return c.Reply(msg)
 }
@@ -593,7 +611,7 @@ func (b *Bot) presetSystemDefault(ctx context.Context, c *Call, u store.User) er
 	if !b.Superusers[c.User.ID] {
 		return Userf("Only the bot's operators can do that.")
 	}
-	p, err := b.preset(ctx, c, u)
+	p, err := b.findPreset(ctx, c, u)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -15,15 +14,13 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/tzurot/tzurot/activities"
-	"github.com/tzurot/tzurot/activities/llm"
 	"github.com/tzurot/tzurot/activities/llm/llmtest"
 	"github.com/tzurot/tzurot/discord/discordtest"
 	"github.com/tzurot/tzurot/store"
-	"github.com/tzurot/tzurot/store/keyring"
 	"github.com/tzurot/tzurot/store/storetest"
 	"github.com/tzurot/tzurot/workers"
 	"github.com/tzurot/tzurot/workers/devserver"
+	"github.com/tzurot/tzurot/workers/systemtest"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -31,12 +28,9 @@ import (
 // server `tzurot dev` runs), a throwaway PostgreSQL database, the Discord simulator and
 // the LLM stub, wired by workers.StartWorker and workers.NewGateway as in production.
 const (
-	testBotToken = "test-bot-token-not-a-secret"
-	testAPIKey   = "sk-or-v1-testkey0000000000000000000000000000000000000000000000000"
-	// testUserKey is what a user brings with /settings apikey set (the stub accepts it).
-	testUserKey = "sk-or-v1-userkey0000000000000000000000000000000000000000000000000"
-	// testMasterKey is a fixed, obviously fake master key.
-	testMasterKey = "7a7572f07465737420206d6173746572206b6579206e6f742061207365637265"
+	testBotToken = systemtest.BotToken
+	testAPIKey   = systemtest.APIKey
+	testUserKey  = systemtest.UserKey
 )
 
 type system struct {
@@ -51,7 +45,7 @@ type system struct {
 	user     *discordgo.User
 	lilith   store.Personality
 	bob      store.Personality
-	cancel   context.CancelFunc
+	st       *systemtest.System
 }
 
 var sys *system
@@ -73,89 +67,28 @@ func TestMain(m *testing.M) {
 }
 
 func startSystem() (*system, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &system{cancel: cancel}
-	var err error
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if s.temporal, err = devserver.Start(ctx, devserver.Options{UIPort: -1, SearchAttributes: workers.SearchAttributes()}); err != nil {
-		return nil, err
-	}
-	if s.db, err = storetest.New(ctx, "workers"); err != nil {
-		return nil, err
-	}
-	if s.sim, err = discordtest.New(discordtest.Options{BotToken: testBotToken}); err != nil {
-		return nil, err
-	}
-	s.stub = llmtest.New(llmtest.Options{APIKeys: []string{testAPIKey, testUserKey}})
-	kr, err := keyring.FromEnv(testMasterKey, "")
+	ctx := context.Background()
+	st, err := systemtest.Start(ctx, systemtest.Options{Name: "workers"})
 	if err != nil {
 		return nil, err
 	}
-	s.db.Store.WithKeyring(kr)
-	if s.client, err = workers.DialTemporal(ctx, s.temporal.FrontendAddr, s.temporal.Namespace, logger, kr); err != nil {
-		return nil, err
-	}
-	if err := workers.EnsureSearchAttributes(ctx, s.client, s.temporal.Namespace); err != nil {
-		return nil, err
-	}
-	session, botID, err := workers.DiscordSession(ctx, testBotToken, s.sim.HTTPClient())
-	if err != nil {
-		return nil, err
-	}
-	session.Dialer = s.sim.WebsocketDialer()
-	cfg := activities.DefaultConfig()
-	cfg.Model = "stub-model"
-	cfg.MaxReplyTokens = 4096
-	cfg.VisionModel = "stub-vision"
-	cfg.TranscriptionModel = "stub-whisper"
-	s.services = workers.Services{
-		Store: s.db.Store, Temporal: s.client, Session: session, BotUserID: botID,
-		LLM: llm.New(llm.Config{BaseURL: s.stub.URL()}),
-		Keys: &activities.UserKeys{Keys: s.db.Store.APIKeys, Usage: s.db.Store.Usage, Provider: "openrouter",
-			System: activities.SystemKey{Provider: "openrouter", APIKey: testAPIKey},
-			Guest:  activities.GuestPolicy{FreeModels: []string{"stub-model"}, TurnsPerHour: 3600, Burst: 1000}},
-		Guest:  activities.GuestPolicy{FreeModels: []string{"stub-model"}},
-		Config: cfg, Logger: logger, HTTP: s.sim.HTTPClient(), LLMBaseURL: s.stub.URL(),
-	}
-	if s.worker, err = workers.StartWorker(s.services); err != nil {
-		return nil, err
-	}
-	gw := workers.NewGateway(s.services)
-	go func() {
-		if err := gw.Run(ctx); err != nil {
-			logger.Error("gateway stopped", "err", err)
-		}
-	}()
-	s.guild = s.sim.AddGuild("Test Guild")
-	s.user = s.sim.AddUser("alice", "Alice")
+	s := &system{st: st, temporal: st.Temporal, db: st.DB, sim: st.Sim, stub: st.Stub, client: st.Client,
+		worker: st.Worker, services: st.Services, guild: st.Guild, user: st.User}
 	if s.lilith, err = s.db.Store.Personalities.Upsert(ctx, store.Personality{
 		Slug: "lilith", Name: "Lilith", DisplayName: "Lilith", AvatarURL: "https://example.invalid/lilith.png",
 		CharacterInfo: "A demon of the night.", ErrorMessage: "*Lilith's candle gutters out.*", IsPublic: true,
 	}); err != nil {
+		st.Stop()
 		return nil, err
 	}
 	if s.bob, err = s.db.Store.Personalities.Upsert(ctx, store.Personality{Slug: "bob", Name: "Bob", DisplayName: "Bob the Builder", IsPublic: true, Aliases: []string{"bobby"}}); err != nil {
+		st.Stop()
 		return nil, err
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for s.sim.ConnectedSessions() == 0 {
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("gateway never connected to the simulator")
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return s, nil
 }
 
-func (s *system) stop() {
-	s.cancel()
-	s.worker.Stop()
-	s.client.Close()
-	s.stub.Close()
-	s.sim.Close()
-	s.db.Close()
-	s.temporal.Stop()
-}
+func (s *system) stop() { s.st.Stop() }
 
 func requireSystem(t *testing.T) *system {
 	t.Helper()

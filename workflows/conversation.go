@@ -207,7 +207,7 @@ func (t turn) generate(ctx workflow.Context, wfID string) (generated, error) {
 		return g, err
 	}
 	if err := t.ctl.exec(ctx, "FetchContext", slug, discordReadOptions, a.FetchContext, activities.FetchContextInput{
-		WorkflowID: wfID, Message: t.msg, Personality: t.p, User: t.user, PriorReplies: t.prior,
+		WorkflowID: wfID, Message: t.msg, Personality: t.p, User: t.user, PriorReplies: t.prior, Guest: g.key.Guest,
 	}, nil); err != nil {
 		return g, err
 	}

@@ -46,7 +46,7 @@ var (
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 			NonRetryableErrorTypes: []string{activities.ErrTypeLLMAuth, activities.ErrTypeLLMCredit,
-				activities.ErrTypeLLMBadRequest, activities.ErrTypeNoPersonality},
+				activities.ErrTypeLLMBadRequest, activities.ErrTypeNoPersonality, activities.ErrTypeBadPreset},
 		},
 	}
 	// deliverOptions: the reply must arrive; Discord outages are retried for up to an

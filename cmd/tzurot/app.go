@@ -44,6 +44,7 @@ func newApp() *cli.App {
 			personalityCommand(),
 			keysCommand(),
 			codecServerCommand(),
+			benchCommand(),
 			{
 				Name:      "health",
 				Usage:     "probe a running bot or worker's /healthz (for container healthchecks)",
