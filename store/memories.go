@@ -80,7 +80,8 @@ func (r *Memories) Search(ctx context.Context, personaID, personalityID string, 
 		SELECT id::text, COALESCE(persona_id::text,''), personality_id::text, content, sector, salience, created_at,
 			1 - (embedding <=> $3) AS similarity
 		FROM memories
-		WHERE personality_id = $2 AND persona_id IS NOT DISTINCT FROM NULLIF($1,'')::uuid
+		WHERE personality_id = $2
+			AND (($1 <> '' AND persona_id = NULLIF($1,'')::uuid) OR ($1 = '' AND persona_id IS NULL))
 			AND NOT archived AND embedding IS NOT NULL
 		ORDER BY embedding <=> $3
 		LIMIT $4`, personaID, personalityID, pgvector.NewVector(query), k)
