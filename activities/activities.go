@@ -32,6 +32,8 @@ type Activities struct {
 	HTTP *http.Client
 	// Guest is the free tier's policy: which models the operator's key runs for guests.
 	Guest GuestPolicy
+	// Meter counts tokens and errors for Prometheus (nil: not counted).
+	Meter Meter
 	// Temporal lets the erasure cancel a user's running conversations (nil: it cannot).
 	Temporal WorkflowControl
 }
@@ -92,6 +94,8 @@ type Discord interface {
 	BotUserID() string
 	// Message reads one message (a reply's or a link's target).
 	Message(ctx context.Context, channelID, messageID string) (ChannelMessage, error)
+	// Notice posts a short message as the bot itself, replying to replyTo, pinging nobody.
+	Notice(ctx context.Context, channelID, guildID, replyTo, text string) (messageID string, err error)
 }
 
 // ChannelMessage is one message as read back from Discord.
@@ -138,6 +142,12 @@ type KeySource interface {
 // Embedder turns text into a vector of store.EmbeddingDim dimensions.
 type Embedder interface {
 	Embed(ctx context.Context, text string) ([]float32, error)
+}
+
+// Meter receives what operators chart: tokens spent and steps that failed.
+type Meter interface {
+	Tokens(direction string, guest bool, n int)
+	StepError(step, kind string)
 }
 
 // Error types the workflow and retry policies refer to by name.

@@ -24,11 +24,18 @@ func (a *Activities) FetchContext(ctx context.Context, in FetchContextInput) (Fe
 	if err != nil {
 		return FetchContextResult{}, fmt.Errorf("channel history: %w", err)
 	}
-	turns, err := a.Store.History.Recent(ctx, in.Message.ChannelID, in.Personality.ID, cfg.HistoryMessages)
+	since, err := a.Store.History.Cutoff(ctx, in.User.ID, in.Personality.ID) // /history clear
+	if err != nil {
+		return FetchContextResult{}, err
+	}
+	turns, err := a.Store.History.RecentSince(ctx, in.Message.ChannelID, in.Personality.ID, cfg.HistoryMessages, since)
 	if err != nil {
 		return FetchContextResult{}, fmt.Errorf("stored history: %w", err)
 	}
 	lines := MergeHistory(storedLines(turns, msgs), channelLines(msgs, a.Discord.BotUserID(), in.Personality.DisplayName))
+	if !since.IsZero() {
+		lines = NotOlderThan(lines, since)
+	}
 	if cfg.MaxAge > 0 {
 		lines = NotOlderThan(lines, a.now().Add(-cfg.MaxAge))
 	}
@@ -137,31 +144,6 @@ func TrimToBudget(lines []prompt.Line, budget int, count func(string) int) ([]pr
 		start = i
 	}
 	return lines[start:], total
-}
-
-// RetrieveMemories finds the memories of this persona with this personality nearest to the
-// message (pgvector, HNSW). Without an embedder it returns none.
-func (a *Activities) RetrieveMemories(ctx context.Context, in RetrieveMemoriesInput) (RetrieveMemoriesResult, error) {
-	if a.Embedder == nil || in.Query == "" {
-		return RetrieveMemoriesResult{}, nil
-	}
-	vec, err := a.Embedder.Embed(ctx, in.Query)
-	if err != nil {
-		return RetrieveMemoriesResult{}, fmt.Errorf("embed query: %w", err)
-	}
-	limit := in.Limit
-	if limit <= 0 {
-		limit = a.Config.MemoryLimit
-	}
-	mems, err := a.Store.Memories.Search(ctx, in.PersonaID, in.PersonalityID, vec, limit)
-	if err != nil {
-		return RetrieveMemoriesResult{}, err
-	}
-	res := RetrieveMemoriesResult{MemoryIDs: make([]string, 0, len(mems))}
-	for _, m := range mems {
-		res.MemoryIDs = append(res.MemoryIDs, m.ID)
-	}
-	return res, nil
 }
 
 // NotOlderThan drops lines from before cutoff (lines without a time are kept).

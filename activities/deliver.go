@@ -107,8 +107,9 @@ func (a *Activities) findPosted(ctx context.Context, channelID, username, chunk 
 	return "", nil
 }
 
-// typingInterval refreshes Discord's typing indicator, which fades after ten seconds.
-const typingInterval = 8 * time.Second
+// typingInterval refreshes Discord's typing indicator (it fades after ten seconds) and is
+// the heartbeat of the activities it runs in: well inside their 10 s heartbeat timeout.
+const typingInterval = 4 * time.Second
 
 // keepTyping shows the typing indicator in a channel until the returned stop is called.
 // Failures are logged, never fatal: typing is a courtesy. It runs inside the activities

@@ -161,6 +161,9 @@ func (a *Activities) generate(ctx context.Context, c *llm.Client, apiKey string,
 			continue
 		}
 		if err != nil {
+			if a.Meter != nil && errors.As(err, &le) {
+				a.Meter.StepError("CallLLM", string(le.Kind))
+			}
 			return g, temporalLLMError(err)
 		}
 		g.TokensIn += resp.PromptTokens
@@ -207,6 +210,7 @@ func temporalLLMError(err error) error {
 	if !errors.As(err, &le) {
 		return err
 	}
+
 	switch le.Kind {
 	case llm.KindAuth:
 		return NonRetryable(ErrTypeLLMAuth, le)

@@ -219,11 +219,11 @@ func TestRetrieveMemoriesFindsTheNearest(t *testing.T) {
 	}
 	texts := []string{"Alice adopted a cat named Miso", "Alice works as a nurse", "Alice is learning Japanese"}
 	for _, txt := range texts {
-		if _, err := db.Store.Memories.Insert(ctx, store.Memory{PersonaID: u.DefaultPersonaID, PersonalityID: p.ID, Content: txt, Embedding: llmtest.Vector(txt, store.EmbeddingDim)}); err != nil {
+		if _, err := db.Store.Memories.Insert(ctx, store.Memory{PersonaID: u.DefaultPersonaID, PersonalityID: p.ID, Content: txt, Embedding: llmtest.Vector(txt, store.EmbeddingDim), Embedder: activities.EmbedderID(acts.Embedder)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	v, err := e.ExecuteActivity(acts.RetrieveMemories, activities.RetrieveMemoriesInput{Query: texts[1], PersonaID: u.DefaultPersonaID, PersonalityID: p.ID, Limit: 2})
+	v, err := e.ExecuteActivity(acts.RetrieveMemories, activities.RetrieveMemoriesInput{Query: texts[1], PersonaID: u.DefaultPersonaID, PersonalityID: p.ID, Limit: 2, ScoreThreshold: new(0.0)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ const ErrTypeGuestQuota = "GuestQuota"
 // token cap.
 type GuestPolicy struct {
 	FreeModels    []string // the system key runs only these for guests; the first is the fallback
-	TurnsPerHour  float64  // per-user refill rate of the bucket
+	TurnsPerHour  float64  // per-user refill rate of the bucket (0: no per-user limit)
 	Burst         int      // per-user bucket size
 	DailyTokenCap int      // all guests together, per UTC day (0 = no cap)
 }
@@ -74,7 +74,7 @@ func (k *UserKeys) Resolve(ctx context.Context, userID, personalityID string) (K
 	if k.System.APIKey == "" {
 		return KeyHandle{}, NonRetryable(ErrTypeGuestQuota, errors.New("this bot has no free tier: add your own key with /settings apikey set"))
 	}
-	if !k.bucket(userID).Allow() {
+	if k.Guest.TurnsPerHour > 0 && !k.bucket(userID).Allow() {
 		return KeyHandle{}, NonRetryable(ErrTypeGuestQuota, fmt.Errorf("the free tier allows %d replies at once and %.0f per hour; add your own key with /settings apikey set, or wait a little", k.Guest.Burst, k.Guest.TurnsPerHour))
 	}
 	if k.Guest.DailyTokenCap > 0 && k.Usage != nil {

@@ -54,10 +54,13 @@ func MatchMentions(content string, names []store.NameEntry, userID string) []Men
 	return out
 }
 
+// smartQuotes folds typographic quotes into plain ones (read-only after init).
+var smartQuotes = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u201c", `"`, "\u201d", `"`)
+
 // normalizeName folds a candidate name for comparison: lower case, smart quotes made
 // plain, markdown and punctuation trimmed from both ends, a possessive dropped.
 func normalizeName(s string) string {
-	s = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u201c", `"`, "\u201d", `"`).Replace(s)
+	s = smartQuotes.Replace(s)
 	s = strings.ToLower(strings.Join(strings.Fields(s), " "))
 	trim := func(s string) string {
 		return strings.TrimFunc(s, func(r rune) bool {

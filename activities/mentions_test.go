@@ -83,3 +83,20 @@ func FuzzMatchMentions(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkMatchMentions: a 200-character message against 500 names (what the gateway's
+// workflow resolves on every mention).
+func BenchmarkMatchMentions(b *testing.B) {
+	var names []store.NameEntry
+	for i := 0; i < 500; i++ {
+		names = append(names, store.NameEntry{PersonalityID: "p", Name: "Character Number " + string(rune('A'+i%26)) + string(rune('a'+i/26%26))})
+	}
+	names = append(names, store.NameEntry{PersonalityID: "lilith", Name: "Lilith"})
+	msg := "hey everyone, @Lilith what do you think about the plan @Character Number Ab proposed? I think it's fine but @nobody agrees"
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if len(MatchMentions(msg, names, "u")) != 2 {
+			b.Fatal("wrong match")
+		}
+	}
+}

@@ -8,8 +8,10 @@ import (
 	"github.com/tzurot/tzurot/store"
 )
 
-// RecordTurn stores both sides of a finished turn in conversation_history and one
-// usage_logs row. Every write is idempotent, so a retry stores nothing twice.
+// RecordTurn stores both sides of a finished turn in conversation_history, one usage_logs
+// row and, unless the user is incognito, one episodic memory of the turn (rememberTurn).
+// Every write is idempotent (the memory is deduplicated by its content hash), so a retry
+// stores nothing twice.
 func (a *Activities) RecordTurn(ctx context.Context, in RecordTurnInput) (RecordTurnResult, error) {
 	replyID := in.Message.ID + "-reply"
 	if len(in.MessageIDs) > 0 {
@@ -40,9 +42,16 @@ func (a *Activities) RecordTurn(ctx context.Context, in RecordTurnInput) (Record
 	if err != nil {
 		return RecordTurnResult{}, err
 	}
-	return RecordTurnResult{}, a.Store.Usage.Log(ctx, store.UsageLog{
+	if a.Meter != nil {
+		a.Meter.Tokens("in", in.Key.Guest, in.Reply.TokensIn)
+		a.Meter.Tokens("out", in.Key.Guest, in.Reply.TokensOut)
+	}
+	if err := a.Store.Usage.Log(ctx, store.UsageLog{
 		WorkflowID: in.WorkflowID, PersonalityID: in.Personality.ID, UserID: in.User.ID,
 		Provider: in.Reply.Provider, Model: in.Reply.Model, TokensIn: in.Reply.TokensIn, TokensOut: in.Reply.TokensOut,
 		IsGuest: in.Key.Guest,
-	})
+	}); err != nil {
+		return RecordTurnResult{}, err
+	}
+	return a.rememberTurn(ctx, in, said)
 }

@@ -106,12 +106,22 @@ type RetrieveMemoriesInput struct {
 	Query         string
 	PersonaID     string
 	PersonalityID string
-	Limit         int
+	// Limit and ScoreThreshold are the preset's memory_limit and memory_score_threshold;
+	// unset (0, nil), the activity resolves them from the user's presets itself.
+	Limit          int
+	ScoreThreshold *float64
+	// UserID is the persona's owner (unset: looked up); Guest says the turn runs on the
+	// free tier (its presets apply).
+	UserID string
+	Guest  bool
 }
 
 // RetrieveMemoriesResult carries memory ids only; CallLLM loads their text.
 type RetrieveMemoriesResult struct {
 	MemoryIDs []string
+	// Skipped says why no memory was looked for ("fresh", "no embedder", "embedder
+	// unavailable: ..."), for operators reading the history.
+	Skipped string
 }
 
 // CallLLMInput asks for one personality's reply.
@@ -168,6 +178,24 @@ type RecordTurnInput struct {
 	MessageIDs  []string
 }
 
-// RecordTurnResult is empty today; it exists so fields can be added without breaking
-// recorded histories.
-type RecordTurnResult struct{}
+// RecordTurnResult says what became of the turn's memory.
+type RecordTurnResult struct {
+	MemoryID string // the memory the turn wrote ("" when none)
+	// MemorySkipped says why no memory was written ("incognito", "empty", ...); a memory
+	// written without a vector ("pending") is embedded later by the re-embed job.
+	MemorySkipped string
+}
+
+// PostNoticeInput asks for a short notice to the author (e.g. why a character did not
+// answer) as the bot itself. Index tells several notices of one message apart.
+type PostNoticeInput struct {
+	WorkflowID string
+	Message    MessageSnapshot
+	Index      int
+	Text       string
+}
+
+// PostNoticeResult names the posted message.
+type PostNoticeResult struct {
+	MessageID string
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -25,6 +26,7 @@ func (b *Bot) addChannelCommands() {
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "activate", Description: "A character answers every message here",
 					Options: []*discordgo.ApplicationCommandOption{characterOption("The character to activate")}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "deactivate", Description: "Stop the activated character here"},
+				restrictOptions(),
 			},
 		},
 		run:          b.channelCommand,
@@ -40,6 +42,9 @@ func characterOption(desc string) *discordgo.ApplicationCommandOption {
 func (b *Bot) channelCommand(ctx context.Context, c *Call) error {
 	if c.GuildID() == "" {
 		return Userf("Channels can be activated in servers only; in DMs the last character you talked to keeps answering.")
+	}
+	if strings.HasPrefix(c.Sub, "restrict ") {
+		return b.restrictCommand(ctx, c) // needs Manage Server rather than Manage Messages
 	}
 	if !c.Can(manageMessages) {
 		return Userf("You need the Manage Messages permission in this channel to do that.")

@@ -44,6 +44,7 @@ func (b *Bot) addSettingsCommands() {
 							{Type: discordgo.ApplicationCommandOptionString, Name: "zone", Description: "e.g. Europe/Berlin", Required: true, Autocomplete: true}}},
 						{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "view", Description: "Show your time zone"},
 					}},
+				b.dataSettingsGroup(),
 			},
 		},
 		run:          b.settingsCommand,
@@ -93,6 +94,8 @@ func (b *Bot) settingsCommand(ctx context.Context, c *Call) error {
 		return c.Reply(fmt.Sprintf("Time zone set to **%s** (it is %s there now).", zone, time.Now().In(loc).Format("15:04 on Monday")))
 	case "timezone view":
 		return c.Reply(fmt.Sprintf("Your time zone is **%s**.", u.Timezone))
+	case "data export", "data delete":
+		return b.dataCommand(ctx, c, u)
 	}
 	return Userf("Unknown subcommand %q.", c.Sub)
 }

@@ -35,12 +35,24 @@ type Gateway struct {
 	Temporal  client.Client
 	TaskQueue string
 	Activated ActivatedChannels // optional
+	// Guard drops messages from denied users and servers, in restricted channels and
+	// past the rate limits before any workflow starts (optional).
+	Guard *Guard
 	// Interactions answers slash commands; nil runs the message intake only.
 	Interactions *Bot
 	Logger       *slog.Logger
 	// StartTimeout bounds how long a message waits for Temporal before it is given up on
 	// (logged with its id so an operator can replay it).
 	StartTimeout time.Duration
+	// EagerStart asks the server to hand the first workflow task straight to a worker in
+	// this process (dev, or a bot and worker sharing one process), saving a round trip.
+	EagerStart bool
+	// OnStart is told what became of each message that reached Temporal: "started",
+	// "duplicate" or "dropped" (metrics).
+	OnStart func(outcome string)
+	// Dispatch, when set, replaces starting a workflow (the benchmark's in-process
+	// baseline runs the same activities inline through it).
+	Dispatch func(ctx context.Context, snap activities.MessageSnapshot)
 
 	wg sync.WaitGroup
 }
@@ -95,7 +107,7 @@ func (g *Gateway) onMessage(ctx context.Context, s *discordgo.Session, m *discor
 		self = s.State.User.ID
 	}
 	snap, ok := g.Snapshot(m.Message, self)
-	if !ok {
+	if !ok || !g.admit(ctx, m.Message, snap, self) {
 		return
 	}
 	g.start(ctx, snap)
@@ -128,11 +140,13 @@ func (g *Gateway) Snapshot(m *discordgo.Message, selfID string) (activities.Mess
 	if g.Session != nil && g.Session.State != nil {
 		st := g.Session.State
 		if ch, err := st.Channel(m.ChannelID); err == nil {
-			snap.ChannelName = ch.Name
+			snap.ChannelName, snap.ChannelNSFW = ch.Name, ch.NSFW
 			if ch.IsThread() {
-				snap.ParentChannelID = ch.ParentID
+				// Threads carry no NSFW flag of their own: they are as age-restricted as
+				// their parent (unknown parent: not restricted).
+				snap.ParentChannelID, snap.ChannelNSFW = ch.ParentID, false
 				if parent, err := st.Channel(ch.ParentID); err == nil {
-					snap.ParentChannelName = parent.Name
+					snap.ParentChannelName, snap.ChannelNSFW = parent.Name, parent.NSFW
 				}
 			}
 		}
@@ -154,6 +168,7 @@ func (g *Gateway) start(ctx context.Context, snap activities.MessageSnapshot) {
 		TaskQueue:                g.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		EnableEagerStart:         g.EagerStart,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.AttrUser.ValueSet(snap.AuthorID),
 			workflows.AttrGuild.ValueSet(snap.GuildID),
@@ -169,12 +184,15 @@ func (g *Gateway) start(ctx context.Context, snap activities.MessageSnapshot) {
 		switch {
 		case err == nil:
 			g.Logger.Debug("conversation started", "workflow_id", id)
+			g.count("started")
 			return
 		case errors.As(err, &started):
 			g.Logger.Debug("conversation already handled", "workflow_id", id)
+			g.count("duplicate")
 			return
 		case ctx.Err() != nil:
 			g.Logger.Error("could not start conversation; message dropped", "workflow_id", id, "err", err)
+			g.count("dropped")
 			return
 		}
 		g.Logger.Warn("temporal unavailable; retrying", "workflow_id", id, "err", err)
@@ -183,5 +201,11 @@ func (g *Gateway) start(ctx context.Context, snap activities.MessageSnapshot) {
 		case <-time.After(delay):
 			delay = min(delay*2, 10*time.Second)
 		}
+	}
+}
+
+func (g *Gateway) count(outcome string) {
+	if g.OnStart != nil {
+		g.OnStart(outcome)
 	}
 }

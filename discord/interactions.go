@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"go.temporal.io/sdk/client"
 
 	"github.com/tzurot/tzurot/store"
 )
@@ -28,10 +29,17 @@ type Bot struct {
 	Superusers map[string]bool // Discord user ids allowed to run owner-only commands
 	// Activations is invalidated when /channel changes a channel (optional).
 	Activations *ActivationCache
+	// Guard is invalidated when /deny or /channel restrict change a rule (optional).
+	Guard *Guard
 	// LLMBaseURL is the OpenRouter endpoint users' keys are checked against; HTTP the
 	// client for those checks (nil: a default one).
 	LLMBaseURL string
 	HTTP       *http.Client
+	// Temporal starts the data export and erasure workflows (/settings data).
+	Temporal client.Client
+	// Version and Started are reported by /admin health.
+	Version string
+	Started time.Time
 
 	commands map[string]*command
 	prefixes map[string]handler // custom-id prefix -> component or modal handler
@@ -60,11 +68,17 @@ func NewBot(s *discordgo.Session, st *store.Store, logger *slog.Logger, superuse
 	if logger == nil {
 		logger = slog.Default()
 	}
-	b := &Bot{Session: s, Store: st, Logger: logger, Superusers: superusers, commands: map[string]*command{}, prefixes: map[string]handler{}}
+	b := &Bot{Session: s, Store: st, Logger: logger, Superusers: superusers, Started: time.Now(),
+		commands: map[string]*command{}, prefixes: map[string]handler{}}
 	b.addChannelCommands()
+	b.addPresetCommands()
 	b.addPersonaCommands()
 	b.addSettingsCommands()
 	b.addUsageCommands()
+	b.addCharacterCommands()
+	b.addDenyCommands()
+	b.addMemoryCommands()
+	b.addHistoryCommands()
 	return b
 }
 

@@ -118,3 +118,14 @@ func TestChunkPrefersSentenceEnds(t *testing.T) {
 		t.Errorf("second chunk starts mid-sentence: %.30q", chunks[1])
 	}
 }
+
+// BenchmarkChunk splits a 5,000-character reply with a code block.
+func BenchmarkChunk(b *testing.B) {
+	text := strings.Repeat("A sentence of the reply, reasonably long. ", 60) + "\n```go\n" + strings.Repeat("fmt.Println(x)\n", 100) + "```\n" + strings.Repeat("More words follow. ", 50)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if len(Chunk(text, MaxMessageLength)) < 3 {
+			b.Fatal("too few chunks")
+		}
+	}
+}

@@ -54,12 +54,18 @@ func (r *History) Append(ctx context.Context, turns ...Turn) error {
 
 // Recent returns up to limit turns with a personality in a channel, oldest first.
 func (r *History) Recent(ctx context.Context, channelID, personalityID string, limit int) ([]Turn, error) {
+	return r.RecentSince(ctx, channelID, personalityID, limit, time.Time{})
+}
+
+// RecentSince is Recent without the turns from before since (a /history clear cutoff;
+// the zero time keeps everything).
+func (r *History) RecentSince(ctx context.Context, channelID, personalityID string, limit int, since time.Time) ([]Turn, error) {
 	rows, err := r.pool.Query(ctx, `
 		SELECT channel_id, guild_id, personality_id::text, COALESCE(persona_id::text,''), COALESCE(user_id::text,''),
 			role, speaker_name, content, discord_message_id, workflow_id, tokens, created_at
-		FROM (SELECT * FROM conversation_history WHERE channel_id = $1 AND personality_id = $2
+		FROM (SELECT * FROM conversation_history WHERE channel_id = $1 AND personality_id = $2 AND created_at >= $4
 			ORDER BY created_at DESC, id DESC LIMIT $3) t
-		ORDER BY created_at, id`, channelID, personalityID, limit)
+		ORDER BY created_at, id`, channelID, personalityID, limit, since)
 	if err != nil {
 		return nil, err
 	}

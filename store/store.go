@@ -31,6 +31,10 @@ type Store struct {
 	Channels      *Channels
 	TurnContexts  *TurnContexts
 	Presets       *Presets
+	Characters    *Characters
+	DataExports   *DataExports
+	Accounts      *Accounts
+	Safety        *Safety
 	// APIKeys is nil until WithKeyring: opening keys needs the master key.
 	APIKeys *APIKeys
 }
@@ -77,6 +81,10 @@ func New(pool *pgxpool.Pool) *Store {
 		Channels:      &Channels{pool},
 		TurnContexts:  &TurnContexts{pool},
 		Presets:       &Presets{pool},
+		Characters:    &Characters{pool},
+		DataExports:   &DataExports{pool},
+		Accounts:      &Accounts{pool},
+		Safety:        &Safety{pool},
 	}
 }
 

@@ -107,8 +107,11 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 		llmNote = "LLM:          built-in stub (no LLM_API_KEY); replies echo you. Set LLM_API_KEY for real ones."
 	}
 	svc := Services{Store: st, Temporal: tc, Config: cfg.Conversation, Logger: log, Keys: NewKeySource(st, cfg.Config),
-		Guest: cfg.Guest, Superusers: cfg.Superusers, LLMBaseURL: cfg.LLMBaseURL,
+		Guest: cfg.Guest, Superusers: cfg.Superusers, LLMBaseURL: cfg.LLMBaseURL, Limits: cfg.Limits,
 		LLM: llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, AppName: "Tzurot"})}
+	if svc.Embedder, err = NewEmbedder(cfg.Embedder, cfg.EmbeddingsModel, svc.LLM, svc.Keys); err != nil {
+		return err
+	}
 
 	var discordNote string
 	var sim *discordtest.Server
@@ -136,6 +139,9 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	w, err := StartWorker(svc)
 	if err != nil {
 		return err
+	}
+	if err := StartMemoryAgents(ctx, svc); err != nil {
+		log.Warn("memory agents not (all) started", "err", err)
 	}
 	defer w.Stop()
 	gwErr := make(chan error, 1)

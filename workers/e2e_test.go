@@ -134,7 +134,8 @@ func TestTwoPersonalitiesAnswerInOrderAndSeeEachOther(t *testing.T) {
 	s := requireSystem(t)
 	ch := s.channel(t)
 	s.stub.SetReply(func(r llmtest.ChatRequest) string {
-		return "reply " + r.Messages[0].Content[:20] + " saw " + r.Messages[len(r.Messages)-2].Content
+		seen := r.Messages[len(r.Messages)-2].Content
+		return "reply " + r.Messages[0].Content[:20] + " saw " + seen[:min(len(seen), 300)]
 	})
 	defer s.stub.SetReply(nil)
 	msg := s.sim.Say(ch.ID, s.user.ID, "@bobby and @Lilith, hello both")

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/tzurot/tzurot/activities/llm/llmtest"
+	"github.com/tzurot/tzurot/workers"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -117,4 +118,77 @@ func TestSearchAttributesFindAConversation(t *testing.T) {
 	if strings.Contains(desc.WorkflowExecutionInfo.Memo.String(), "find me") {
 		t.Error("the memo holds message text in clear; it must go through the codec")
 	}
+}
+
+func TestMetricsCountTheConversation(t *testing.T) {
+	s := requireSystem(t)
+	ch := s.channel(t)
+	msg := s.sim.Say(ch.ID, s.user.ID, "@Lilith count me")
+	s.waitConversation(t, msg.ID)
+	families, err := s.services.Metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.Metric {
+			v := 0.0
+			switch {
+			case m.Counter != nil:
+				v = m.Counter.GetValue()
+			case m.Histogram != nil:
+				v = float64(m.Histogram.GetSampleCount())
+			case m.Summary != nil:
+				v = float64(m.Summary.GetSampleCount())
+			}
+			seen[f.GetName()] += v
+		}
+	}
+	// The SDK's metrics reach the registry through tally's one-second reporting loop.
+	deadline := time.Now().Add(5 * time.Second)
+	for seen["temporal_workflow_completed_total"] == 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		families, _ = s.services.Metrics.Registry.Gather()
+		for _, f := range families {
+			for _, m := range f.Metric {
+				if m.Counter != nil && f.GetName() == "temporal_workflow_completed_total" {
+					seen[f.GetName()] += m.Counter.GetValue()
+				}
+			}
+		}
+	}
+	for _, name := range []string{"tzurot_mentions_started_total", "tzurot_llm_tokens_total", "temporal_activity_execution_latency_seconds", "temporal_workflow_completed_total"} {
+		if seen[name] == 0 {
+
+			t.Errorf("metric %s is missing or zero (have %d families)", name, len(seen))
+		}
+	}
+}
+
+func TestStuckListsLongRunningConversations(t *testing.T) {
+	s := requireSystem(t)
+	ch := s.channel(t)
+	s.stub.SetLatency(6 * time.Second)
+	defer s.stub.SetLatency(0)
+	msg := s.sim.Say(ch.ID, s.user.ID, "@Lilith slow one")
+	id := workflows.ConversationID(msg.ID)
+	s.waitStep(t, id, "CallLLM")
+	time.Sleep(1500 * time.Millisecond)
+	runs, err := workers.Stuck(context.Background(), s.client, 500*time.Millisecond, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range runs {
+		if r.WorkflowID == id {
+			found = r.Step == "CallLLM" && r.Personality == "lilith" && len(r.Pending) == 1 && r.Pending[0].Activity == "CallLLM"
+			if !found {
+				t.Errorf("stuck run = %+v", r)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("%s not listed among %d stuck runs", id, len(runs))
+	}
+	s.waitConversation(t, msg.ID)
 }

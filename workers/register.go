@@ -29,6 +29,12 @@ type Registry interface {
 // their names are the method names workflows refer to.
 func Register(r Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.ConversationWorkflow, workflow.RegisterOptions{Name: workflows.ConversationWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.DataExportWorkflow, workflow.RegisterOptions{Name: workflows.DataExportWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.DataEraseWorkflow, workflow.RegisterOptions{Name: workflows.DataEraseWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.MemoryDecayWorkflow, workflow.RegisterOptions{Name: workflows.MemoryDecayWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.MemorySummarizeWorkflow, workflow.RegisterOptions{Name: workflows.MemorySummarizeWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.DreamWorkflow, workflow.RegisterOptions{Name: workflows.DreamWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.ReembedWorkflow, workflow.RegisterOptions{Name: workflows.ReembedWorkflowName})
 	if acts != nil {
 		r.RegisterActivity(acts)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/activities/llm"
+	"github.com/tzurot/tzurot/discord"
 	"github.com/tzurot/tzurot/store"
 	"github.com/tzurot/tzurot/store/keyring"
 )
@@ -28,8 +29,12 @@ type Config struct {
 	MasterKeyPrevious string // APP_MASTER_KEY_PREVIOUS: still opens what the old key sealed
 	Guest             activities.GuestPolicy
 	Superusers        map[string]bool
+	MetricsAddr       string // serve GET /metrics here ("" = off)
+	Limits            discord.Limits
 	Conversation      activities.Config
 	Logger            *slog.Logger
+	Embedder          string // --embedder: local (default), openai or none
+	EmbeddingsModel   string // --embeddings-model: the openai embedder's model
 }
 
 // Keyring parses the master keys, explaining what is wrong and how to fix it.
@@ -71,7 +76,12 @@ func connect(ctx context.Context, cfg Config, httpClient *http.Client) (Services
 		return Services{}, nil, err
 	}
 	st.WithKeyring(kr)
-	tc, err := DialTemporal(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, log, kr)
+	metrics := NewMetrics()
+	if err := metrics.Serve(ctx, cfg.MetricsAddr); err != nil {
+		st.Close()
+		return Services{}, nil, fmt.Errorf("metrics endpoint %s: %w", cfg.MetricsAddr, err)
+	}
+	tc, err := DialTemporal(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, log, kr, metrics)
 	if err != nil {
 		st.Close()
 		return Services{}, nil, err
@@ -90,7 +100,7 @@ func connect(ctx context.Context, cfg Config, httpClient *http.Client) (Services
 		LLM:    llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, AppName: "Tzurot"}),
 		Keys:   NewKeySource(st, cfg),
 		Config: cfg.Conversation, Logger: log, Guest: cfg.Guest, Superusers: cfg.Superusers,
-		LLMBaseURL: cfg.LLMBaseURL,
+		LLMBaseURL: cfg.LLMBaseURL, Metrics: metrics, Version: cfg.Version, Limits: cfg.Limits,
 	}
 	if err := ServeHealth(ctx, cfg.HealthAddr, cfg.Version, st, tc); err != nil {
 		tc.Close()
@@ -119,11 +129,18 @@ func RunWorker(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer closeAll()
+	if svc.Embedder, err = NewEmbedder(cfg.Embedder, cfg.EmbeddingsModel, svc.LLM, svc.Keys); err != nil {
+		return err
+	}
 	w, err := StartWorker(svc)
 	if err != nil {
 		return err
 	}
-	cfg.Logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
+	if err := StartMemoryAgents(ctx, svc); err != nil {
+		cfg.Logger.Warn("memory agents not (all) started; the worker answers anyway", "err", err)
+	}
+	cfg.Logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace,
+		"embedder", activities.EmbedderID(svc.Embedder))
 	<-ctx.Done()
 	w.Stop()
 	return nil

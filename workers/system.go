@@ -45,6 +45,13 @@ type Services struct {
 	LLMBaseURL string
 	// LLMHTTP is the client for those checks (nil: a default one).
 	LLMHTTP *http.Client
+	// Limits are the gateway's rate limits; the zero value limits nothing (the flags
+	// start from discord.DefaultLimits).
+	Limits discord.Limits
+	// Metrics counts what Prometheus scrapes (nil: nothing is counted).
+	Metrics *Metrics
+	// Version is reported by /admin health and /healthz.
+	Version string
 }
 
 // NewActivities builds the activities over the services.
@@ -59,7 +66,17 @@ func NewActivities(s Services) *activities.Activities {
 		Logger:   s.Logger,
 		HTTP:     s.HTTP,
 		Guest:    s.Guest,
+		Temporal: s.Temporal,
+		Meter:    meter(s.Metrics),
 	}
+}
+
+// meter keeps a nil *Metrics from becoming a non-nil interface.
+func meter(m *Metrics) activities.Meter {
+	if m == nil {
+		return nil
+	}
+	return m
 }
 
 // StartWorker registers everything on the conversation task queue and starts polling.
@@ -81,12 +98,21 @@ func NewGateway(s Services) *discord.Gateway {
 	activated := discord.NewActivationCache(s.Store, 30*time.Second)
 	bot := discord.NewBot(s.Session, s.Store, s.Logger, s.Superusers)
 	bot.Activations = activated
-	bot.LLMBaseURL, bot.HTTP = s.LLMBaseURL, s.LLMHTTP
+	bot.LLMBaseURL, bot.HTTP, bot.Version = s.LLMBaseURL, s.LLMHTTP, s.Version
+	bot.Temporal = s.Temporal
+	var onStart func(string)
+	if s.Metrics != nil {
+		onStart = s.Metrics.MentionStarted
+	}
+	guard := discord.NewGuard(s.Store.Safety, s.Limits, s.Logger)
+	bot.Guard = guard
 	return &discord.Gateway{
 		Session:      s.Session,
 		Temporal:     s.Temporal,
 		TaskQueue:    workflows.TaskQueue,
 		Activated:    activated,
+		OnStart:      onStart,
+		Guard:        guard,
 		Logger:       s.Logger,
 		Interactions: bot,
 	}
@@ -95,7 +121,8 @@ func NewGateway(s Services) *discord.Gateway {
 // DialTemporal connects to a Temporal frontend, explaining a failure in one line. Every
 // payload goes through the encrypting codec (keyed by kr): message text, replies and
 // everything else in workflow history is ciphertext to anyone without the master key.
-func DialTemporal(ctx context.Context, address, namespace string, logger *slog.Logger, kr *keyring.Keyring) (client.Client, error) {
+// The SDK's metrics go to metrics when it is set.
+func DialTemporal(ctx context.Context, address, namespace string, logger *slog.Logger, kr *keyring.Keyring, metrics ...*Metrics) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	opts := client.Options{
@@ -105,6 +132,9 @@ func DialTemporal(ctx context.Context, address, namespace string, logger *slog.L
 	}
 	if kr != nil {
 		opts.DataConverter = codec.NewDataConverter(kr)
+	}
+	if len(metrics) > 0 && metrics[0] != nil {
+		opts.MetricsHandler = metrics[0].TemporalHandler()
 	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {

@@ -45,6 +45,8 @@ type Status struct {
 const (
 	// versionTriggerMemo adds the trigger-kind search attribute and the memo.
 	versionTriggerMemo = "trigger-attribute-and-memo"
+	// versionNotices posts ResolvePersonalities' notices (an NSFW character refused).
+	versionNotices = "resolve-notices"
 )
 
 // ConversationWorkflow runs one Discord message: resolve who answers, then for each
@@ -65,6 +67,9 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (Conversat
 	}
 	if err != nil {
 		return ConversationResult{}, err
+	}
+	if len(resolved.Notices) > 0 && workflow.GetVersion(ctx, versionNotices, workflow.DefaultVersion, 1) >= 1 {
+		postNotices(ctx, in.Message, resolved.Notices)
 	}
 	if len(resolved.Personalities) == 0 {
 		status.Step = "Done"
@@ -89,6 +94,19 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (Conversat
 	}
 	status.Step, status.Personality = "Done", ""
 	return res, nil
+}
+
+// postNotices tells the author why some character did not answer. A notice that cannot
+// be posted is logged; it never stops the others from answering.
+func postNotices(ctx workflow.Context, msg activities.MessageSnapshot, notices []string) {
+	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	for i, n := range notices {
+		if err := workflow.ExecuteActivity(withOptions(ctx, deliverOptions), a.PostNotice, activities.PostNoticeInput{
+			WorkflowID: wfID, Message: msg, Index: i, Text: n,
+		}).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("notice not delivered", "err", err)
+		}
+	}
 }
 
 // describe sets what operators filter and read in the UI: the personalities, how they

@@ -25,7 +25,7 @@ var (
 	// discordReadOptions: Discord REST reads; rate limits are waited out inside discordgo.
 	discordReadOptions = workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
-		HeartbeatTimeout:       20 * time.Second, // the typing loop heartbeats every 8 s
+		HeartbeatTimeout:       10 * time.Second, // the typing loop heartbeats every 4 s
 		ScheduleToCloseTimeout: 3 * time.Minute,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 20 * time.Second},
 	}
@@ -39,9 +39,9 @@ var (
 	// that cannot succeed stop at once.
 	llmOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
-		// The typing loop heartbeats every 8 s: a worker that dies mid-generation is noticed
-		// in 20 s, not after the two-minute limit.
-		HeartbeatTimeout:       20 * time.Second,
+		// The typing loop heartbeats every 4 s: a worker that dies mid-generation is noticed
+		// in 10 s, not after the two-minute limit.
+		HeartbeatTimeout:       10 * time.Second,
 		ScheduleToCloseTimeout: 5 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
@@ -54,7 +54,7 @@ var (
 	deliverOptions = workflow.ActivityOptions{
 		StartToCloseTimeout:    time.Minute,
 		ScheduleToCloseTimeout: time.Hour,
-		HeartbeatTimeout:       30 * time.Second,
+		HeartbeatTimeout:       15 * time.Second, // a heartbeat per chunk
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
 			NonRetryableErrorTypes: []string{activities.ErrTypeDiscord},

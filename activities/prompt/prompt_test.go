@@ -104,3 +104,20 @@ func TestWhere(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBuild assembles a prompt with a 50-line chat log and 8 memories.
+func BenchmarkBuild(b *testing.B) {
+	now := time.Now()
+	in := Input{Personality: store.Personality{DisplayName: "Lilith", CharacterInfo: strings.Repeat("lore ", 200)}, UserName: "Alice",
+		Location: Where("Guild", "general", "", false), Now: now, Message: Line{Speaker: "Alice", Content: "hi", At: now}}
+	for i := 0; i < 50; i++ {
+		in.History = append(in.History, Line{Speaker: "Bob", Role: "user", Content: strings.Repeat("chat ", 30), At: now.Add(-time.Duration(i) * time.Minute)})
+	}
+	for i := 0; i < 8; i++ {
+		in.Memories = append(in.Memories, "Alice once said something memorable about the stars.")
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_ = Build(in)
+	}
+}

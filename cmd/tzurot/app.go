@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/discord"
 	"github.com/tzurot/tzurot/store"
 	"github.com/tzurot/tzurot/workers"
 )
@@ -31,20 +32,22 @@ func newApp() *cli.App {
 			{
 				Name:   "bot",
 				Usage:  "run the Discord gateway (production; needs an external Temporal)",
-				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), keyFlags(), guestFlags(), healthFlags(), logFlags()),
+				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), keyFlags(), guestFlags(), limitFlags(), healthFlags(), logFlags()),
 				Action: func(c *cli.Context) error { return workers.RunBot(c.Context, config(c)) },
 			},
 			{
 				Name:   "worker",
 				Usage:  "run the Temporal worker: workflows and activities (production)",
-				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), conversationFlags(), keyFlags(), guestFlags(), healthFlags(), logFlags()),
+				Flags:  join(dbFlags(), temporalFlags(), discordFlags(), llmFlags(), conversationFlags(), memoryFlags(), keyFlags(), guestFlags(), healthFlags(), logFlags()),
 				Action: func(c *cli.Context) error { return workers.RunWorker(c.Context, config(c)) },
 			},
 			migrateCommand(),
 			personalityCommand(),
+			importCommand(),
 			keysCommand(),
 			codecServerCommand(),
 			benchCommand(),
+			opsCommand(),
 			{
 				Name:      "health",
 				Usage:     "probe a running bot or worker's /healthz (for container healthchecks)",
@@ -106,6 +109,15 @@ func conversationFlags() []cli.Flag {
 	}
 }
 
+func memoryFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "embedder", EnvVars: []string{"EMBEDDER"}, Value: workers.EmbedderLocal,
+			Usage: "long-term memory embedder: local (built in, no network), openai (an OpenAI-compatible embeddings model at --llm-base-url, on the operator's key) or none"},
+		&cli.StringFlag{Name: "embeddings-model", EnvVars: []string{"EMBEDDINGS_MODEL"}, Value: workers.DefaultEmbeddingsModel,
+			Usage: "the openai embedder's model, asked for 384 dimensions; changing it re-embeds every memory"},
+	}
+}
+
 func keyFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "master-key", EnvVars: []string{"APP_MASTER_KEY"}, Usage: "32 bytes, hex or base64, sealing users' API keys and Temporal payloads (generate: openssl rand -hex 32); dev makes one if unset"},
@@ -124,8 +136,22 @@ func guestFlags() []cli.Flag {
 	}
 }
 
+func limitFlags() []cli.Flag {
+	d := discord.DefaultLimits()
+	return []cli.Flag{
+		&cli.Float64Flag{Name: "rate-user-per-minute", EnvVars: []string{"RATE_USER_PER_MINUTE"}, Value: d.UserPerMinute, Usage: "messages to characters one user may send per minute (0: no limit)"},
+		&cli.IntFlag{Name: "rate-user-burst", EnvVars: []string{"RATE_USER_BURST"}, Value: d.UserBurst, Usage: "how many of them may come at once"},
+		&cli.Float64Flag{Name: "rate-channel-per-minute", EnvVars: []string{"RATE_CHANNEL_PER_MINUTE"}, Value: d.ChannelPerMinute, Usage: "messages to characters per minute in one channel (0: no limit)"},
+		&cli.IntFlag{Name: "rate-channel-burst", EnvVars: []string{"RATE_CHANNEL_BURST"}, Value: d.ChannelBurst, Usage: "how many of them may come at once"},
+		&cli.DurationFlag{Name: "rate-notice-cooldown", EnvVars: []string{"RATE_NOTICE_COOLDOWN"}, Value: d.NoticeCooldown, Usage: "least time between two slow-down notices to the same user"},
+	}
+}
+
 func healthFlags() []cli.Flag {
-	return []cli.Flag{&cli.StringFlag{Name: "health-addr", EnvVars: []string{"HEALTH_ADDR"}, Usage: "serve GET /healthz on this address, e.g. :8080 (empty: off)"}}
+	return []cli.Flag{
+		&cli.StringFlag{Name: "health-addr", EnvVars: []string{"HEALTH_ADDR"}, Usage: "serve GET /healthz on this address, e.g. :8080 (empty: off)"},
+		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"METRICS_ADDR"}, Usage: "serve Prometheus GET /metrics on this address, e.g. :9090 (empty: off)"},
+	}
 }
 
 func probeHealth(c *cli.Context) error {
@@ -175,6 +201,7 @@ func config(c *cli.Context) workers.Config {
 		LLMAPIKey:         c.String("llm-api-key"),
 		LLMProvider:       c.String("llm-provider"),
 		HealthAddr:        c.String("health-addr"),
+		MetricsAddr:       c.String("metrics-addr"),
 		Version:           version,
 		MasterKey:         c.String("master-key"),
 		MasterKeyPrevious: c.String("master-key-previous"),
@@ -182,9 +209,11 @@ func config(c *cli.Context) workers.Config {
 			FreeModels: c.StringSlice("free-models"), TurnsPerHour: c.Float64("guest-turns-per-hour"),
 			Burst: c.Int("guest-burst"), DailyTokenCap: c.Int("guest-daily-tokens"),
 		},
-		Superusers:   set(c.StringSlice("superusers")),
-		Conversation: conv,
-		Logger:       workers.NewLogger(os.Stderr, c.String("log-level"), c.String("log-format")),
+		Superusers:      set(c.StringSlice("superusers")),
+		Conversation:    conv,
+		Embedder:        c.String("embedder"),
+		EmbeddingsModel: c.String("embeddings-model"),
+		Logger:          workers.NewLogger(os.Stderr, c.String("log-level"), c.String("log-format")),
 	}
 }
 
@@ -195,7 +224,7 @@ func devCommand() *cli.Command {
 		Usage: "run everything in one process: embedded Temporal + Web UI, migrations, worker, gateway",
 		Description: "Without DISCORD_TOKEN it runs against the built-in Discord simulator; talk to it with\n" +
 			"`tzurot dev say \"@Lilith hello\"`. Without LLM_API_KEY it answers through a built-in stub.",
-		Flags: join(dbFlags(), discordFlags(), llmFlags(), conversationFlags(), keyFlags(), guestFlags(), logFlags(), []cli.Flag{
+		Flags: join(dbFlags(), discordFlags(), llmFlags(), conversationFlags(), memoryFlags(), keyFlags(), guestFlags(), logFlags(), []cli.Flag{
 			dataDir,
 			&cli.StringFlag{Name: "temporal-namespace", EnvVars: []string{"TEMPORAL_NAMESPACE"}, Value: "default", Usage: "Temporal namespace"},
 			&cli.IntFlag{Name: "temporal-port", EnvVars: []string{"TEMPORAL_PORT"}, Value: 7233, Usage: "embedded Temporal frontend port"},

@@ -113,3 +113,21 @@ func (s *Server) NewSession(token string) (*discordgo.Session, error) {
 	sess.Identify.Intents = BotIntents
 	return sess, nil
 }
+
+// ClientFor is HTTPClient for a simulator running in another process (at addr,
+// "127.0.0.1:PORT"): fault tests run workers as child processes that must reach the
+// same simulator. It dials only addr.
+func ClientFor(addr string) *http.Client {
+	dial := func(ctx context.Context, network, a string) (net.Conn, error) {
+		if a != addr {
+			return nil, fmt.Errorf("discordtest: refusing to dial %s %s: only the simulator at %s is reachable", network, a, addr)
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", a)
+	}
+	tr := &http.Transport{Proxy: nil, DialContext: dial, MaxIdleConnsPerHost: 16, IdleConnTimeout: 30 * time.Second}
+	return &http.Client{Transport: &rewriteTransport{self: addr, next: tr}, Timeout: 20 * time.Second}
+}
+
+// Addr is the simulator's host:port, for ClientFor in another process.
+func (s *Server) Addr() string { return s.ln.Addr().String() }

@@ -16,6 +16,9 @@ type interactionState struct {
 	responses []*discordgo.InteractionResponse
 	original  *discordgo.Message // set by a type 4 or 5 callback
 	followups []*discordgo.Message
+	// components are those of the first callback (a message's buttons, a modal's inputs),
+	// as sent: discordgo's interface-typed components survive no copy.
+	components json.RawMessage
 }
 
 // message finds "@original" or a followup by id.
@@ -242,7 +245,8 @@ type callbackBody struct {
 
 func (s *Server) interactionCallback(w http.ResponseWriter, r *http.Request) {
 	var body callbackBody
-	if _, ok := decodeBody(w, r, &body); !ok {
+	files, ok := decodeBody(w, r, &body)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -264,10 +268,13 @@ func (s *Server) interactionCallback(w http.ResponseWriter, r *http.Request) {
 		content, embeds, flags = d.Content, d.Embeds, d.Flags
 		resp.Data = &discordgo.InteractionResponseData{TTS: d.TTS, Content: d.Content, Embeds: d.Embeds,
 			AllowedMentions: d.AllowedMentions, Flags: d.Flags, Choices: d.Choices, CustomID: d.CustomID, Title: d.Title}
+		if len(st.responses) == 0 {
+			st.components = d.Components
+		}
 	}
 	switch body.Type {
 	case discordgo.InteractionResponseChannelMessageWithSource:
-		if !validateMessage(w, content, embeds, 0) {
+		if !validateMessage(w, content, embeds, len(files)) {
 			return
 		}
 	case discordgo.InteractionResponseDeferredChannelMessageWithSource:
@@ -281,16 +288,19 @@ func (s *Server) interactionCallback(w http.ResponseWriter, r *http.Request) {
 	st.responses = append(st.responses, resp)
 	if body.Type == discordgo.InteractionResponseChannelMessageWithSource || body.Type == discordgo.InteractionResponseDeferredChannelMessageWithSource {
 		st.original = s.interactionMessageLocked(st, content, embeds, flags)
+		st.original.Components = decodeComponents(st.components)
+		s.attachLocked(st.original, files)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) followupLocked(w http.ResponseWriter, st *interactionState, body *messageBody, wait bool) {
+func (s *Server) followupLocked(w http.ResponseWriter, st *interactionState, body *messageBody, files []upload, wait bool) {
 	if len(st.responses) == 0 {
 		notFound(w, "Webhook") // nothing to follow up yet
 		return
 	}
 	m := s.interactionMessageLocked(st, body.content(), body.embeds(), body.Flags&discordgo.MessageFlagsEphemeral)
+	s.attachLocked(m, files)
 	st.followups = append(st.followups, m)
 	if wait {
 		writeJSON(w, http.StatusOK, restMessage(m))
@@ -329,4 +339,36 @@ func (s *Server) interactionMessageLocked(st *interactionState, content string, 
 		s.dispatchMessageLocked("MESSAGE_CREATE", m)
 	}
 	return m
+}
+
+// attachLocked hosts the files the bot sent with an interaction answer on the simulated
+// CDN and lists them on its message, as Discord does.
+func (s *Server) attachLocked(m *discordgo.Message, files []upload) {
+	for _, f := range files {
+		m.Attachments = append(m.Attachments, s.attachmentLocked(m.ChannelID, attachmentSpec{filename: f.filename, contentType: f.contentType, data: f.data, hosted: true}))
+	}
+}
+
+// InteractionComponents returns the components of the bot's first answer to an
+// interaction: a message's buttons and menus, or a modal's text inputs (with the values
+// it prefilled).
+func (s *Server) InteractionComponents(interactionID string) []discordgo.MessageComponent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.interactions[interactionID]; ok {
+		return decodeComponents(st.components)
+	}
+	return nil
+}
+
+// decodeComponents reads raw components; discordgo decodes them only inside a message.
+func decodeComponents(raw json.RawMessage) []discordgo.MessageComponent {
+	if len(raw) == 0 {
+		return nil
+	}
+	var m discordgo.Message
+	if json.Unmarshal(append(append([]byte(`{"components":`), raw...), '}'), &m) != nil {
+		return nil
+	}
+	return m.Components
 }

@@ -226,7 +226,7 @@ func (s *Server) executeWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	if st := s.interactionForTokenLocked(r.PathValue("id"), r.PathValue("token")); st != nil {
 		if validateMessage(w, body.content(), body.embeds(), len(files)) {
-			s.followupLocked(w, st, &body.messageBody, wait)
+			s.followupLocked(w, st, &body.messageBody, files, wait)
 		}
 		return
 	}

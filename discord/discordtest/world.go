@@ -62,6 +62,21 @@ func (s *Server) AddChannel(guildID, name string) *discordgo.Channel {
 	return clone(ch)
 }
 
+// SetNSFW marks a guild channel age-restricted (or not) and dispatches CHANNEL_UPDATE,
+// so the channel objects of GUILD_CREATE, CHANNEL_UPDATE and GET /channels carry
+// `nsfw`. Threads have no flag of their own on Discord: mark the parent. It panics on
+// an unknown channel, a thread or a DM: that is a bug in the test.
+func (s *Server) SetNSFW(channelID string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, ok := s.channels[channelID]
+	if !ok || cs.ch.GuildID == "" || isThread(cs.ch) {
+		panic(fmt.Sprintf("discordtest: SetNSFW: %s is not a guild channel", channelID))
+	}
+	cs.ch.NSFW = on
+	s.dispatchLocked("CHANNEL_UPDATE", cs.ch, guildEvent(cs.ch.GuildID))
+}
+
 // AddThread creates a public thread under a text channel and dispatches
 // THREAD_CREATE. Threads have no webhooks of their own: webhook posts reach
 // them through the parent's webhook with ?thread_id=, as on Discord.

@@ -44,7 +44,9 @@ const (
 type Options struct {
 	Name       string // database name prefix
 	Logger     *slog.Logger
-	EagerStart bool // the gateway asks for eager workflow start (worker in this process)
+	EagerStart bool   // the gateway asks for eager workflow start (worker in this process)
+	NoWorker   bool   // run no worker here (fault tests run workers as child processes)
+	Embedder   string // --embedder of the system: "" or "local", "openai" (the stub), "none"
 	// Dispatch replaces starting workflows in the gateway (the benchmark's baseline).
 	Dispatch func(ctx context.Context, snap activities.MessageSnapshot)
 }
@@ -96,7 +98,8 @@ func (s *System) start(ctx context.Context, o Options) error {
 		return err
 	}
 	s.DB.Store.WithKeyring(kr)
-	if s.Client, err = workers.DialTemporal(ctx, s.Temporal.FrontendAddr, s.Temporal.Namespace, logger, kr); err != nil {
+	metrics := workers.NewMetrics()
+	if s.Client, err = workers.DialTemporal(ctx, s.Temporal.FrontendAddr, s.Temporal.Namespace, logger, kr, metrics); err != nil {
 		return err
 	}
 	if err := workers.EnsureSearchAttributes(ctx, s.Client, s.Temporal.Namespace); err != nil {
@@ -119,10 +122,18 @@ func (s *System) start(ctx context.Context, o Options) error {
 		Keys: &activities.UserKeys{Keys: s.DB.Store.APIKeys, Usage: s.DB.Store.Usage, Provider: "openrouter",
 			System: activities.SystemKey{Provider: "openrouter", APIKey: APIKey}, Guest: guest},
 		Guest:  guest,
-		Config: cfg, Logger: logger, HTTP: s.Sim.HTTPClient(), LLMBaseURL: s.Stub.URL(),
+		Config: cfg, Logger: logger, HTTP: s.Sim.HTTPClient(), LLMBaseURL: s.Stub.URL(), Metrics: metrics,
 	}
-	if s.Worker, err = workers.StartWorker(s.Services); err != nil {
+	if s.Services.Embedder, err = workers.NewEmbedder(o.Embedder, "", s.Services.LLM, s.Services.Keys); err != nil {
 		return err
+	}
+	if !o.NoWorker {
+		if s.Worker, err = workers.StartWorker(s.Services); err != nil {
+			return err
+		}
+		if err := workers.StartMemoryAgents(ctx, s.Services); err != nil {
+			return err
+		}
 	}
 	s.Gateway = workers.NewGateway(s.Services)
 	s.Gateway.EagerStart, s.Gateway.Dispatch = o.EagerStart, o.Dispatch

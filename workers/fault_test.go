@@ -1,0 +1,199 @@
+package workers_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/llm"
+	"github.com/tzurot/tzurot/activities/llm/llmtest"
+	"github.com/tzurot/tzurot/discord/discordtest"
+	"github.com/tzurot/tzurot/store"
+	"github.com/tzurot/tzurot/store/keyring"
+	"github.com/tzurot/tzurot/workers"
+	"github.com/tzurot/tzurot/workers/systemtest"
+)
+
+// Environment of a worker child process (see TestFaultWorkerProcess).
+const (
+	envFaultWorker = "TZUROT_FAULT_WORKER"
+	envTemporal    = "TZUROT_FAULT_TEMPORAL"
+	envDatabase    = "TZUROT_FAULT_DATABASE"
+	envSimulator   = "TZUROT_FAULT_SIMULATOR"
+	envStub        = "TZUROT_FAULT_STUB"
+)
+
+// TestFaultWorkerProcess is not a test: it is the body of a worker child process that
+// TestWorkerKilledMidStreamLosesAndDoublesNothing starts and SIGKILLs.
+func TestFaultWorkerProcess(t *testing.T) {
+	if os.Getenv(envFaultWorker) == "" {
+		t.Skip("runs only as a fault test's child process")
+	}
+	ctx := context.Background()
+	kr, err := keyring.FromEnv(systemtest.MasterKey, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, os.Getenv(envDatabase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.WithKeyring(kr)
+	tc, err := workers.DialTemporal(ctx, os.Getenv(envTemporal), "default", nil, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	simHTTP := discordtest.ClientFor(os.Getenv(envSimulator))
+	session, botID, err := workers.DiscordSession(ctx, systemtest.BotToken, simHTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := activities.DefaultConfig()
+	cfg.Model, cfg.MaxReplyTokens = "stub-model", 4096
+	keys := &activities.UserKeys{Keys: st.APIKeys, Usage: st.Usage, Provider: "openrouter",
+		System: activities.SystemKey{Provider: "openrouter", APIKey: systemtest.APIKey}}
+	if _, err := workers.StartWorker(workers.Services{Store: st, Temporal: tc, Session: session, BotUserID: botID,
+		LLM: llm.New(llm.Config{BaseURL: os.Getenv(envStub)}), Keys: keys, Config: cfg, HTTP: simHTTP}); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("worker ready")
+	select {} // until killed
+}
+
+// workerProcess runs TestFaultWorkerProcess as a child of this test binary.
+type workerProcess struct {
+	t   *testing.T
+	env []string
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+func (w *workerProcess) start() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFaultWorkerProcess$")
+	cmd.Env = append(os.Environ(), w.env...)
+	if err := cmd.Start(); err != nil {
+		w.t.Fatalf("start worker: %v", err)
+	}
+	w.cmd = cmd
+}
+
+func (w *workerProcess) kill() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cmd != nil {
+		_ = w.cmd.Process.Signal(syscall.SIGKILL)
+		_ = w.cmd.Wait()
+		w.cmd = nil
+	}
+}
+
+// Killing the worker (SIGKILL) at random points during a stream of mentions, mid
+// generation and between chunks, and starting a new one, gives every mention exactly one
+// reply: none lost, none doubled.
+func TestWorkerKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	sys, err := systemtest.Start(ctx, systemtest.Options{Name: "fault", NoWorker: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Stop()
+	if _, err := sys.DB.Store.Personalities.Upsert(ctx, store.Personality{Slug: "lilith", Name: "Lilith", IsPublic: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Replies of three ~1800-character paragraphs, each marked, so delivery has chunks to
+	// die between; generation takes 400 ms, so kills land mid-call too.
+	sys.Stub.SetLatency(400 * time.Millisecond)
+	sys.Stub.SetReply(func(r llmtest.ChatRequest) string {
+		last := r.Messages[len(r.Messages)-1].Content
+		token := last[strings.Index(last, "token-"):]
+		token = strings.Fields(token)[0]
+		var b strings.Builder
+		for p := 0; p < 3; p++ {
+			fmt.Fprintf(&b, "[%s-part%d] %s\n\n", token, p, strings.Repeat("words of the reply ", 95))
+		}
+		return b.String()
+	})
+	w := &workerProcess{t: t, env: []string{
+		envFaultWorker + "=1",
+		envTemporal + "=" + sys.Temporal.FrontendAddr,
+		envDatabase + "=" + sys.DB.URL,
+		envSimulator + "=" + sys.Sim.Addr(),
+		envStub + "=" + sys.Stub.URL(),
+	}}
+	w.start()
+	defer w.kill()
+
+	const mentions = 10
+	ch := sys.Sim.AddChannel(sys.Guild.ID, "faults")
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	stopKilling := make(chan struct{})
+	kills := 0
+	var killer sync.WaitGroup
+	killer.Add(1)
+	go func() {
+		defer killer.Done()
+		for {
+			select {
+			case <-stopKilling:
+				return
+			case <-time.After(time.Duration(300+rng.Intn(1200)) * time.Millisecond):
+			}
+			w.kill()
+			kills++
+			w.start()
+		}
+	}()
+	var ids []string
+	for i := 0; i < mentions; i++ {
+		m := sys.Sim.Say(ch.ID, sys.User.ID, fmt.Sprintf("@Lilith token-%d please answer", i))
+		ids = append(ids, m.ID)
+		time.Sleep(time.Duration(200+rng.Intn(400)) * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	close(stopKilling)
+	killer.Wait()
+	t.Logf("killed the worker %d times", kills)
+
+	for _, id := range ids {
+		res, err := sys.WaitConversation(ctx, id)
+		if err != nil {
+			t.Fatalf("after the kills: %v", err)
+		}
+		for _, r := range res.Replies {
+			if r.Failed {
+				t.Errorf("%s: %s failed: %s", id, r.Slug, r.Reason)
+			}
+		}
+	}
+	counts := map[string]int{}
+	for _, p := range sys.Sim.WebhookPosts() {
+		for i := 0; i < mentions; i++ {
+			for part := 0; part < 3; part++ {
+				if strings.Contains(p.Content, fmt.Sprintf("[token-%d-part%d]", i, part)) {
+					counts[fmt.Sprintf("%d/%d", i, part)]++
+				}
+			}
+		}
+	}
+	for i := 0; i < mentions; i++ {
+		for part := 0; part < 3; part++ {
+			if n := counts[fmt.Sprintf("%d/%d", i, part)]; n != 1 {
+				t.Errorf("mention %d, paragraph %d delivered %d times, want exactly once", i, part, n)
+			}
+		}
+	}
+}
