@@ -46,16 +46,30 @@ func Clean(raw, apiReasoning, character, userMessage string) Cleaned {
 }
 
 // stripNamePrefix removes "Lilith:", "**Lilith:**", "Lilith (character):" at the start,
-// as models imitating the chat log often write.
+// as models imitating the chat log often write. It parses by hand rather than building a
+// regexp from the name: names are user input.
 func stripNamePrefix(text, name string) string {
+	name = strings.TrimSpace(strings.ToValidUTF8(name, ""))
 	if name == "" {
 		return text
 	}
-	re := regexp.MustCompile(`(?i)^[*_]{0,3}` + regexp.QuoteMeta(name) + `(?:\s*\([^)]*\))?\s*[*_]{0,3}\s*:\s*[*_]{0,3}\s*`)
-	if loc := re.FindStringIndex(text); loc != nil {
-		return text[loc[1]:]
+	rest := strings.TrimLeft(text, "*_")
+	if len(rest) < len(name) || !strings.EqualFold(rest[:len(name)], name) {
+		return text
 	}
-	return text
+	rest = strings.TrimLeft(rest[len(name):], " \t")
+	if strings.HasPrefix(rest, "(") {
+		close := strings.IndexByte(rest, ')')
+		if close < 0 {
+			return text
+		}
+		rest = strings.TrimLeft(rest[close+1:], " \t")
+	}
+	rest = strings.TrimLeft(rest, "*_")
+	if !strings.HasPrefix(rest, ":") {
+		return text
+	}
+	return strings.TrimLeft(rest[1:], "*_ \t")
 }
 
 // stripUserEcho removes a first line that repeats the user's message (with or without
