@@ -385,6 +385,8 @@ func (a *Activities) CancelConversations(ctx context.Context, in CancelConversat
 }
 
 // EraseSteps are the erasure's steps in order (store.EraseSteps), each one EraseData.
+// DataEraseWorkflow runs this list: changing it changes the workflow's commands, so a
+// change goes through workflow.GetVersion (the replay test catches one that does not).
 var EraseSteps = append([]string(nil), store.EraseSteps...)
 
 // EraseDataInput is one erasure step for one user.

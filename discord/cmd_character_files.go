@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"testing/fstest"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -219,11 +218,22 @@ func loadShapes(data []byte, filename string) (*shapes.Backup, error) {
 	if bytes.HasPrefix(data, []byte("PK")) {
 		return shapes.LoadZip(data)
 	}
+	// A single file (an export envelope, a lone config) is read as a zip holding just it:
+	// its name tells the layouts apart.
 	name := path.Base(strings.ReplaceAll(filename, `\`, "/"))
 	if !strings.EqualFold(path.Ext(name), ".json") || name == "." || name == "/" {
 		name += ".json"
 	}
-	return shapes.Load(fstest.MapFS{name: &fstest.MapFile{Data: data}})
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+	if err == nil {
+		_, err = w.Write(data)
+	}
+	if err != nil || zw.Close() != nil {
+		return nil, fmt.Errorf("reading %s: %v", name, err)
+	}
+	return shapes.LoadZip(buf.Bytes())
 }
 
 // characterExport sends one of the caller's characters as a V3 card: a PNG (its avatar

@@ -699,6 +699,22 @@ func TestCharacterImportShapesBackupWithMemories(t *testing.T) {
 		p.ID, owner.DefaultPersonaID).Scan(&memories); err != nil || memories == 0 || !strings.Contains(got, fmt.Sprintf("%d memories", memories)) {
 		t.Fatalf("%d memories stored (%v); answer %q", memories, err, got)
 	}
+	// A single-file export (the envelope) also works; a memories-only export is refused.
+	dir := filepath.Join("..", "activities", "shapes", "testdata")
+	envelope, err := os.ReadFile(filepath.Join(dir, "envelope", "cold-kerach-batuach-export.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := importFile(t, s, ch.ID, u.ID, "cold-kerach-batuach-export.json", envelope); !strings.Contains(m.Content, "Imported **COLD**") {
+		t.Fatalf("envelope: %q", m.Content)
+	}
+	only, err := os.ReadFile(filepath.Join(dir, "memories", "MyBot_20260215_110000.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := importFile(t, s, ch.ID, u.ID, "MyBot_20260215_110000.json", only); !strings.Contains(m.Content, "Nothing imported: this export holds memories only") {
+		t.Fatalf("memories only: %q", m.Content)
+	}
 }
 
 func mustFind(t *testing.T, s *system, slug, viewer string) store.Personality {

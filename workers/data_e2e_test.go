@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -106,6 +110,33 @@ func waitWorkflow(t *testing.T, s *system, id string, out any) {
 	}
 }
 
+// recordDataHistory writes a finished data workflow's history to
+// workflows/testdata/data/<name> when TZUROT_RECORD_DATA_HISTORY is set, for the replay
+// test of workflows/data_test.go. Run:
+// TZUROT_RECORD_DATA_HISTORY=1 go test ./workers -run 'TestDataExportArrivesByDM|TestDataEraseThroughTheCommand'
+func recordDataHistory(t *testing.T, s *system, workflowID, name string) {
+	t.Helper()
+	if os.Getenv("TZUROT_RECORD_DATA_HISTORY") == "" {
+		return
+	}
+	iter := s.client.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &historypb.History{}
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "workflows", "testdata", "data", name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // lastDM is the bot's latest direct message to a user.
 func lastDM(t *testing.T, s *system, userID string) *discordgo.Message {
 	t.Helper()
@@ -129,6 +160,7 @@ func TestDataExportArrivesByDM(t *testing.T) {
 	}
 	var res workflows.DataExportResult
 	waitWorkflow(t, s, id, &res)
+	recordDataHistory(t, s, id, "export_v1.json")
 	t.Logf("data export of %d bytes delivered in %v", res.Bytes, time.Since(started))
 	if res.Parts != 1 || res.Counts["characters"] != 1 || res.Counts["history"] != 4 || res.Counts["memories"] != 2 || res.Counts["personas"] != 2 {
 		t.Fatalf("export result %+v", res)
@@ -199,6 +231,7 @@ func TestDataEraseThroughTheCommand(t *testing.T) {
 	}
 	var res workflows.DataEraseResult
 	waitWorkflow(t, s, workflows.DataEraseID(du.ID), &res)
+	recordDataHistory(t, s, workflows.DataEraseID(du.ID), "erase_v1.json")
 	if res.Cancelled != 1 || !res.ReceiptSent || len(res.Steps) != len(activities.EraseSteps) {
 		t.Fatalf("erase result %+v", res)
 	}

@@ -38,19 +38,19 @@ var (
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 5},
 	}
 	// dmOptions: a direct message; Discord outages are retried for an hour, a user who
-	// takes no DMs is not.
+	// takes no DMs is not. An export in several parts records each part it sent, so an
+	// attempt cut short by the timeout resumes where it stopped.
 	dmOptions = workflow.ActivityOptions{
-		StartToCloseTimeout:    2 * time.Minute,
-		HeartbeatTimeout:       time.Minute,
+		StartToCloseTimeout:    5 * time.Minute,
 		ScheduleToCloseTimeout: time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
 			NonRetryableErrorTypes: []string{activities.ErrTypeDMClosed, activities.ErrTypeDiscord}},
 	}
 	// eraseOptions: each step is idempotent and must happen; a database outage is ridden
-	// out for a day.
+	// out for a day. One step deletes all of a kind in one transaction: years of history
+	// may take minutes.
 	eraseOptions = workflow.ActivityOptions{
-		StartToCloseTimeout:    2 * time.Minute,
-		HeartbeatTimeout:       time.Minute,
+		StartToCloseTimeout:    5 * time.Minute,
 		ScheduleToCloseTimeout: 24 * time.Hour,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	}

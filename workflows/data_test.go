@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,8 +11,12 @@ import (
 	"github.com/stretchr/testify/suite"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/store/keyring"
+	"github.com/tzurot/tzurot/workers/codec"
 )
 
 type dataSuite struct {
@@ -136,5 +141,33 @@ func TestDataWorkflowIDs(t *testing.T) {
 	}
 	if got := DataEraseID("42"); got != "erase-42" {
 		t.Errorf("DataEraseID = %q", got)
+	}
+}
+
+// TestReplayDataHistories replays recorded export and erasure runs (workflows/testdata/
+// data, recorded by workers/data_e2e_test.go with TZUROT_RECORD_DATA_HISTORY) against the
+// current code: a change that would break a running export or erasure fails here and
+// must go through workflow.GetVersion.
+func TestReplayDataHistories(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "data", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no recorded data histories (%v)", err)
+	}
+	kr, err := keyring.FromEnv("7a7572f07465737420206d6173746572206b6579206e6f742061207365637265", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: codec.NewDataConverter(kr)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.RegisterWorkflowWithOptions(DataExportWorkflow, workflow.RegisterOptions{Name: DataExportWorkflowName})
+			r.RegisterWorkflowWithOptions(DataEraseWorkflow, workflow.RegisterOptions{Name: DataEraseWorkflowName})
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+				t.Fatalf("replaying %s: %v", f, err)
+			}
+		})
 	}
 }
