@@ -56,6 +56,26 @@ func (c *Call) String(name string) string {
 	return ""
 }
 
+// Bool returns a boolean option (false when absent).
+func (c *Call) Bool(name string) bool {
+	if o, ok := c.opts[name]; ok {
+		v, _ := o.Value.(bool)
+		return v
+	}
+	return false
+}
+
+// Attachment returns the file a user attached to an attachment option; hint is the
+// user error when there is none.
+func (c *Call) Attachment(name, hint string) (*discordgo.MessageAttachment, error) {
+	data, ok := c.I.Data.(discordgo.ApplicationCommandInteractionData)
+	id := c.String(name)
+	if !ok || data.Resolved == nil || id == "" || data.Resolved.Attachments[id] == nil {
+		return nil, Userf("%s", hint)
+	}
+	return data.Resolved.Attachments[id], nil
+}
+
 // Field returns a modal text input's value.
 func (c *Call) Field(id string) string { return c.modal[id] }
 

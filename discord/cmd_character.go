@@ -279,12 +279,3 @@ func sendRich(c *Call, d *discordgo.InteractionResponseData) error {
 	c.responded = true
 	return c.b.Session.InteractionRespond(c.I, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: d})
 }
-
-// boolOption returns a boolean option (false when absent).
-func boolOption(c *Call, name string) bool {
-	if o, ok := c.opts[name]; ok {
-		v, _ := o.Value.(bool)
-		return v
-	}
-	return false
-}

@@ -18,7 +18,7 @@ const browsePage = 10
 // characterBrowse is /character browse [owner] [tag] [mine].
 func (b *Bot) characterBrowse(ctx context.Context, c *Call, u store.User) error {
 	owner := c.String("owner")
-	if boolOption(c, "mine") {
+	if c.Bool("mine") {
 		owner = c.User.ID
 	}
 	return b.browsePage(ctx, c, u, 0, owner, strings.TrimSpace(c.String("tag")))
@@ -114,7 +114,7 @@ func (b *Bot) characterAlias(ctx context.Context, c *Call, u store.User) error {
 		return b.aliasBrowse(ctx, c, u, p)
 	}
 	alias := strings.Join(strings.Fields(c.String("alias")), " ")
-	global := boolOption(c, "global")
+	global := c.Bool("global")
 	scope, userID := "a personal alias", u.ID
 	if global {
 		if !b.mayEdit(c, u, p) {

@@ -40,16 +40,6 @@ const (
 	maxAvatarSide = 4096
 )
 
-// attachedFile returns the file a user attached to an attachment option.
-func attachedFile(c *Call, name, hint string) (*discordgo.MessageAttachment, error) {
-	data, ok := c.I.Data.(discordgo.ApplicationCommandInteractionData)
-	id := c.String(name)
-	if !ok || data.Resolved == nil || id == "" || data.Resolved.Attachments[id] == nil {
-		return nil, Userf("%s", hint)
-	}
-	return data.Resolved.Attachments[id], nil
-}
-
 // fetchFile downloads a file (an attachment from Discord's CDN, an avatar URL) with the
 // session's HTTP client, which tests point at the simulator. At most limit bytes.
 func (b *Bot) fetchFile(ctx context.Context, url string, limit int) ([]byte, error) {
@@ -87,7 +77,7 @@ func megabytes(n int) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 // transaction: a file that cannot be read gets the reader's own explanation and creates
 // nothing.
 func (b *Bot) characterImport(ctx context.Context, c *Call, u store.User) error {
-	att, err := attachedFile(c, "file", "Attach a character card (PNG, CHARX or JSON) or a shapes.inc backup (zip or JSON).")
+	att, err := c.Attachment("file", "Attach a character card (PNG, CHARX or JSON) or a shapes.inc backup (zip or JSON).")
 	if err != nil {
 		return err
 	}
@@ -302,7 +292,7 @@ func (b *Bot) characterAvatarSet(ctx context.Context, c *Call, u store.User) err
 	if err != nil {
 		return err
 	}
-	att, err := attachedFile(c, "image", "Attach the picture: a PNG, JPEG, GIF or WebP image.")
+	att, err := c.Attachment("image", "Attach the picture: a PNG, JPEG, GIF or WebP image.")
 	if err != nil {
 		return err
 	}

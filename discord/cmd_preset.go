@@ -5,10 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -72,7 +69,7 @@ func (b *Bot) presetCommand(ctx context.Context, c *Call) error {
 	switch c.Sub {
 	case "create":
 		id := "preset-create"
-		if optionBool(c, "global") {
+		if c.Bool("global") {
 			if !b.Superusers[c.User.ID] {
 				return Userf("Only the bot's operators create global presets; leave `global` out to create your own.")
 			}
@@ -471,13 +468,13 @@ func replyFile(c *Call, content, filename string, data []byte) error {
 
 func (b *Bot) presetImport(ctx context.Context, c *Call, u store.User) error {
 	owner := u.ID
-	if optionBool(c, "global") {
+	if c.Bool("global") {
 		if !b.Superusers[c.User.ID] {
 			return Userf("Only the bot's operators import global presets; leave `global` out to import your own.")
 		}
 		owner = ""
 	}
-	att, err := attachmentOption(c, "file")
+	att, err := c.Attachment("file", "Attach the preset's JSON file (from `/preset export`).")
 	if err != nil {
 		return err
 	}
@@ -487,7 +484,7 @@ func (b *Bot) presetImport(ctx context.Context, c *Call, u store.User) error {
 	if err := c.Defer(); err != nil {
 		return err
 	}
-	data, err := b.download(ctx, att.URL, preset.MaxExportSize)
+	data, err := b.fetchFile(ctx, att.URL, preset.MaxExportSize)
 	if err != nil {
 		return err
 	}
@@ -500,36 +497,6 @@ func (b *Bot) presetImport(ctx context.Context, c *Call, u store.User) error {
 		return presetError(err, name)
 	}
 	return c.Reply(fmt.Sprintf("Imported preset **%s** (model `%s`).%s", p.Name, p.Model, ignoredNote(p)))
-}
-
-// download reads an attachment from Discord's CDN, at most limit bytes.
-func (b *Bot) download(ctx context.Context, url string, limit int) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, Userf("I cannot read that attachment.")
-	}
-	client := b.Session.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("download attachment: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, Userf("Discord would not give me that file (HTTP %d); attach it again.", resp.StatusCode)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
-	if err != nil {
-		return nil, fmt.Errorf("download attachment: %w", err)
-	}
-	if len(data) > limit {
-		return nil, Userf("A preset file is at most %d KiB.", limit>>10)
-	}
-	return data, nil
 }
 
 // presetChoice is /preset default set|clear and /preset override set|clear.
@@ -659,27 +626,4 @@ func (b *Bot) completePreset(ctx context.Context, c *Call, focused *discordgo.Ap
 		out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: Truncate(label, 100), Value: p.ID})
 	}
 	return out, nil
-}
-
-// optionBool reads a boolean option (false when absent).
-func optionBool(c *Call, name string) bool {
-	if o, ok := c.opts[name]; ok {
-		v, _ := o.Value.(bool)
-		return v
-	}
-	return false
-}
-
-// attachmentOption returns the file a user attached to an attachment option.
-func attachmentOption(c *Call, name string) (*discordgo.MessageAttachment, error) {
-	data, ok := c.I.Data.(discordgo.ApplicationCommandInteractionData)
-	id := c.String(name)
-	if !ok || data.Resolved == nil || id == "" {
-		return nil, Userf("Attach the preset's JSON file (from `/preset export`).")
-	}
-	att, ok := data.Resolved.Attachments[id]
-	if !ok || att == nil {
-		return nil, Userf("Attach the preset's JSON file (from `/preset export`).")
-	}
-	return att, nil
 }

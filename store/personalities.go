@@ -120,19 +120,7 @@ func (r *Personalities) BySlug(ctx context.Context, slug string) (Personality, e
 // List returns every personality ordered by slug.
 func (r *Personalities) List(ctx context.Context) ([]Personality, error) {
 	rows, err := r.pool.Query(ctx, `SELECT `+personalityCols+` FROM personalities p ORDER BY slug`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Personality
-	for rows.Next() {
-		p, err := scanPersonality(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return collectPersonalities(rows, err)
 }
 
 // Names lists every way to call a personality that applies to the Discord user
@@ -174,6 +162,22 @@ func (r *Personalities) Search(ctx context.Context, text string, limit int) ([]P
 			OR EXISTS (SELECT 1 FROM personality_aliases a WHERE a.personality_id = p.id AND a.user_id IS NULL AND a.alias ILIKE '%' || $1 || '%')
 		ORDER BY (p.display_name ILIKE $1 || '%' OR p.slug ILIKE $1 || '%') DESC, p.display_name
 		LIMIT $2`, strings.ReplaceAll(strings.ReplaceAll(text, `%`, `\%`), `_`, `\_`), limit)
+	return collectPersonalities(rows, err)
+}
+
+// Resolve finds a personality by slug, else by exact name, display name or global alias
+// (case-insensitive): what a user types in a command.
+func (r *Personalities) Resolve(ctx context.Context, text string) (Personality, error) {
+	text = strings.TrimSpace(text)
+	return scanPersonality(r.pool.QueryRow(ctx, `
+		SELECT `+personalityCols+` FROM personalities p
+		WHERE p.slug = lower($1) OR lower(p.name) = lower($1) OR lower(p.display_name) = lower($1)
+			OR EXISTS (SELECT 1 FROM personality_aliases a WHERE a.personality_id = p.id AND a.user_id IS NULL AND lower(a.alias) = lower($1))
+		ORDER BY (p.slug = lower($1)) DESC LIMIT 1`, text))
+}
+
+// collectPersonalities reads every row of a personalities query.
+func collectPersonalities(rows pgx.Rows, err error) ([]Personality, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -187,15 +191,4 @@ func (r *Personalities) Search(ctx context.Context, text string, limit int) ([]P
 		out = append(out, p)
 	}
 	return out, rows.Err()
-}
-
-// Resolve finds a personality by slug, else by exact name, display name or global alias
-// (case-insensitive): what a user types in a command.
-func (r *Personalities) Resolve(ctx context.Context, text string) (Personality, error) {
-	text = strings.TrimSpace(text)
-	return scanPersonality(r.pool.QueryRow(ctx, `
-		SELECT `+personalityCols+` FROM personalities p
-		WHERE p.slug = lower($1) OR lower(p.name) = lower($1) OR lower(p.display_name) = lower($1)
-			OR EXISTS (SELECT 1 FROM personality_aliases a WHERE a.personality_id = p.id AND a.user_id IS NULL AND lower(a.alias) = lower($1))
-		ORDER BY (p.slug = lower($1)) DESC LIMIT 1`, text))
 }
