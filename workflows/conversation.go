@@ -231,7 +231,7 @@ func (t turn) generate(ctx workflow.Context, wfID string) (generated, error) {
 	}
 	var mems activities.RetrieveMemoriesResult
 	if err := t.ctl.exec(ctx, "RetrieveMemories", slug, memoryOptions, a.RetrieveMemories, activities.RetrieveMemoriesInput{
-		Query: t.msg.Content, PersonaID: t.user.PersonaID, PersonalityID: t.p.ID,
+		Query: t.msg.Content, PersonaID: t.user.PersonaID, PersonalityID: t.p.ID, UserID: t.user.ID, Guest: g.key.Guest,
 	}, &mems); err != nil {
 		if errors.Is(err, errCancelled) {
 			return g, err
