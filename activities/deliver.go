@@ -120,11 +120,19 @@ func (a *Activities) keepTyping(ctx context.Context, channelID string) (stop fun
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for {
+		for first := true; ; first = false {
 			// The loop doubles as the activity's heartbeat: a dead worker is noticed within
 			// the heartbeat timeout, and cancellation reaches the activity.
 			heartbeat(ctx)
-			if err := a.Discord.SendTyping(ctx, channelID); err != nil && ctx.Err() == nil {
+			sendCtx := ctx
+			if first {
+				// The first indicator is sent even when the work finishes before it: users
+				// should see that the character noticed them.
+				var stopFirst context.CancelFunc
+				sendCtx, stopFirst = context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+				defer stopFirst()
+			}
+			if err := a.Discord.SendTyping(sendCtx, channelID); err != nil && sendCtx.Err() == nil {
 				a.log().Warn("typing indicator failed", "channel_id", channelID, "err", err)
 			}
 			select {

@@ -139,7 +139,10 @@ func TestWorkerKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
 
 	const mentions = 10
 	ch := sys.Sim.AddChannel(sys.Guild.ID, "faults")
-	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	seed := time.Now().UnixNano()
+	t.Logf("random seed %d", seed)
+	rng := rand.New(rand.NewSource(seed))         // the sender's
+	killRng := rand.New(rand.NewSource(seed + 1)) // the killer's: rand.Rand is not safe for two goroutines
 	stopKilling := make(chan struct{})
 	kills := 0
 	var killer sync.WaitGroup
@@ -150,7 +153,7 @@ func TestWorkerKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
 			select {
 			case <-stopKilling:
 				return
-			case <-time.After(time.Duration(300+rng.Intn(1200)) * time.Millisecond):
+			case <-time.After(time.Duration(300+killRng.Intn(1200)) * time.Millisecond):
 			}
 			w.kill()
 			kills++
