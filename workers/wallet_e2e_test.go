@@ -55,7 +55,7 @@ func TestBringYourOwnKeyThroughTheModal(t *testing.T) {
 		t.Fatalf("browse shows %q", content(r))
 	}
 
-	msg := s.sim.Say(ch.ID, u.ID, "@Lilith the cellar door code is 7391")
+	msg := s.sim.Say(ch.ID, u.ID, "@Lilith the cellar door code is zanzibar-quill")
 	s.waitConversation(t, msg.ID)
 	posts := s.webhookPosts(ch.ID)
 	if len(posts) != 1 || strings.Contains(posts[0].Content, "free model") {
@@ -76,7 +76,7 @@ func TestBringYourOwnKeyThroughTheModal(t *testing.T) {
 		}
 		raw.WriteString(ev.String())
 	}
-	for _, secret := range []string{testUserKey, testAPIKey, "cellar door", "7391", "I hear you"} {
+	for _, secret := range []string{testUserKey, testAPIKey, "cellar door", "zanzibar-quill", "I hear you"} {
 		if strings.Contains(raw.String(), secret) {
 			t.Errorf("workflow history contains %q in clear", secret)
 		}
