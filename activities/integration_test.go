@@ -325,3 +325,47 @@ func TestNotOlderThan(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+// The free tier at its limits: a user's bucket empties after Burst turns; the global
+// daily cap stops every guest once reached; a user with their own key is never limited.
+func TestGuestTierAtItsQuota(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration")
+	}
+	ctx := context.Background()
+	u, err := db.Store.Users.Ensure(ctx, "guest-quota-user", "g", "G")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := &activities.UserKeys{Usage: db.Store.Usage, Provider: "openrouter",
+		System: activities.SystemKey{Provider: "openrouter", APIKey: apiKey},
+		Guest:  activities.GuestPolicy{FreeModels: []string{"free-model"}, TurnsPerHour: 1, Burst: 2}}
+	for i := 0; i < 2; i++ {
+		h, err := keys.Resolve(ctx, u.ID, "p")
+		if err != nil || !h.Guest {
+			t.Fatalf("turn %d within the burst: %+v, %v", i+1, h, err)
+		}
+	}
+	_, err = keys.Resolve(ctx, u.ID, "p")
+	if err == nil || !strings.Contains(err.Error(), "/settings apikey set") {
+		t.Fatalf("third turn: %v; want a GuestQuota error telling the user how to add a key", err)
+	}
+	// Another guest still has their own bucket.
+	if _, err := keys.Resolve(ctx, "someone-else", "p"); err != nil {
+		t.Fatalf("another guest: %v", err)
+	}
+	// The global daily cap: once guests together spent it, nobody gets the free tier.
+	capped := &activities.UserKeys{Usage: db.Store.Usage, Provider: "openrouter",
+		System: activities.SystemKey{Provider: "openrouter", APIKey: apiKey},
+		Guest:  activities.GuestPolicy{TurnsPerHour: 1000, Burst: 1000, DailyTokenCap: 100}}
+	if err := db.Store.Usage.Log(ctx, store.UsageLog{WorkflowID: "msg-cap", Provider: "openrouter", Model: "m", TokensIn: 90, TokensOut: 20, IsGuest: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capped.Resolve(ctx, u.ID, "p"); err == nil || !strings.Contains(err.Error(), "used up for today") {
+		t.Fatalf("past the daily cap: %v", err)
+	}
+	// A guest never reaches a paid model on the operator's key.
+	if (activities.GuestPolicy{FreeModels: []string{"free-model"}}).Allows("paid/model") {
+		t.Fatal("a paid model is allowed for guests")
+	}
+}

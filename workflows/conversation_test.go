@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/mock"
@@ -147,4 +148,17 @@ func (s *conversationSuite) TestDeliveryFailureIsReportedNotRecorded() {
 	res := s.result()
 	s.True(res.Replies[0].Failed)
 	s.Contains(res.Replies[0].Reason, "delivery")
+}
+
+func (s *conversationSuite) TestGuestOverQuotaIsToldHowToGoOn() {
+	s.resolves(lilith)
+	s.env.OnActivity(a.ResolveKey, mock.Anything, mock.Anything).
+		Return(activities.KeyHandle{}, temporal.NewNonRetryableApplicationError("the free tier is used up for today; add your own key with /settings apikey set", activities.ErrTypeGuestQuota, nil)).Once()
+	s.env.OnActivity(a.DeliverReply, mock.Anything, mock.MatchedBy(func(in activities.DeliverReplyInput) bool {
+		return in.ErrorMessage && strings.Contains(in.Notice, "/settings apikey set")
+	})).Return(activities.DeliverReplyResult{MessageIDs: []string{"notice"}}, nil).Once()
+	s.env.ExecuteWorkflow(ConversationWorkflow, ConversationInput{Message: msg})
+	res := s.result()
+	s.True(res.Replies[0].Failed)
+	s.Contains(res.Replies[0].Reason, activities.ErrTypeGuestQuota)
 }
