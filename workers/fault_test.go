@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +22,7 @@ import (
 	"github.com/tzurot/tzurot/store"
 	"github.com/tzurot/tzurot/store/keyring"
 	"github.com/tzurot/tzurot/workers"
+	"github.com/tzurot/tzurot/workers/devserver"
 	"github.com/tzurot/tzurot/workers/systemtest"
 )
 
@@ -71,6 +75,7 @@ func TestFaultWorkerProcess(t *testing.T) {
 // workerProcess runs TestFaultWorkerProcess as a child of this test binary.
 type workerProcess struct {
 	t   *testing.T
+	run string // the -test.run pattern of the child; default the worker body
 	env []string
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -79,7 +84,11 @@ type workerProcess struct {
 func (w *workerProcess) start() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFaultWorkerProcess$")
+	run := w.run
+	if run == "" {
+		run = "^TestFaultWorkerProcess$"
+	}
+	cmd := exec.Command(os.Args[0], "-test.run="+run)
 	cmd.Env = append(os.Environ(), w.env...)
 	if err := cmd.Start(); err != nil {
 		w.t.Fatalf("start worker: %v", err)
@@ -254,4 +263,108 @@ func TestDiscordRateLimitsOnThirtyPercentOfCalls(t *testing.T) {
 		t.Fatal("the simulator never answered 429; the test proves nothing")
 	}
 	t.Logf("%d REST calls were rate limited", limited)
+}
+
+const (
+	envFaultTemporal = "TZUROT_FAULT_TEMPORAL_SERVER"
+	envTemporalPort  = "TZUROT_FAULT_TEMPORAL_PORT"
+	envTemporalFile  = "TZUROT_FAULT_TEMPORAL_FILE"
+)
+
+// TestFaultTemporalProcess is not a test: it is the body of a Temporal server child
+// process (SQLite file, fixed port) that TestTemporalServerKilledMidStream SIGKILLs.
+func TestFaultTemporalProcess(t *testing.T) {
+	if os.Getenv(envFaultTemporal) == "" {
+		t.Skip("runs only as a fault test's child process")
+	}
+	port, err := strconv.Atoi(os.Getenv(envTemporalPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := devserver.Start(context.Background(), devserver.Options{FrontendPort: port, UIPort: -1,
+		DatabaseFile: os.Getenv(envTemporalFile), SearchAttributes: workers.SearchAttributes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	select {} // until killed
+}
+
+// Killing the Temporal server (SIGKILL) while mentions stream in, and starting it again
+// on the same SQLite file: every mention still gets exactly one reply. The gateway keeps
+// retrying workflow starts, workers reconnect and histories resume from disk.
+func TestTemporalServerKilledMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	server := &workerProcess{t: t, run: "^TestFaultTemporalProcess$", env: []string{
+		envFaultTemporal + "=1", envTemporalPort + "=" + strconv.Itoa(port),
+		envTemporalFile + "=" + filepath.Join(t.TempDir(), "temporal.db"),
+	}}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	server.start()
+	defer server.kill()
+	waitPort(t, addr)
+	sys, err := systemtest.Start(ctx, systemtest.Options{Name: "faulttemporal", TemporalAddress: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Stop()
+	if _, err := sys.DB.Store.Personalities.Upsert(ctx, store.Personality{Slug: "lilith", Name: "Lilith", IsPublic: true}); err != nil {
+		t.Fatal(err)
+	}
+	sys.Stub.SetLatency(300 * time.Millisecond)
+	ch := sys.Sim.AddChannel(sys.Guild.ID, "temporal-faults")
+	const mentions = 6
+	var ids []string
+	for i := 0; i < mentions; i++ {
+		m := sys.Sim.Say(ch.ID, sys.User.ID, fmt.Sprintf("@Lilith survive-%d.", i))
+		ids = append(ids, m.ID)
+		time.Sleep(250 * time.Millisecond)
+		if i == 2 {
+			server.kill() // mid-stream: some workflows running, one message arriving
+			time.Sleep(time.Second)
+			server.start()
+			waitPort(t, addr)
+		}
+	}
+	for _, id := range ids {
+		if _, err := sys.WaitConversation(ctx, id); err != nil {
+			t.Fatalf("after the server restart: %v", err)
+		}
+	}
+	for i := 0; i < mentions; i++ {
+		n := 0
+		for _, p := range sys.Sim.WebhookPosts() {
+			if strings.Contains(p.Content, fmt.Sprintf("survive-%d.", i)) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("mention %d got %d replies, want exactly 1", i, n)
+		}
+	}
+}
+
+func waitPort(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never came up", addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

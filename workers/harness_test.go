@@ -52,7 +52,7 @@ var sys *system
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if testing.Short() || os.Getenv(envFaultWorker) != "" {
+	if testing.Short() || os.Getenv(envFaultWorker) != "" || os.Getenv(envFaultTemporal) != "" {
 		os.Exit(m.Run())
 	}
 	var err error

@@ -44,9 +44,12 @@ const (
 type Options struct {
 	Name       string // database name prefix
 	Logger     *slog.Logger
-	EagerStart bool   // the gateway asks for eager workflow start (worker in this process)
-	NoWorker   bool   // run no worker here (fault tests run workers as child processes)
-	Embedder   string // --embedder of the system: "" or "local", "openai" (the stub), "none"
+	EagerStart bool // the gateway asks for eager workflow start (worker in this process)
+	NoWorker   bool // run no worker here (fault tests run workers as child processes)
+	// TemporalAddress points at a Temporal frontend run elsewhere (a fault test's child
+	// process, namespace "default"); empty starts one in memory here.
+	TemporalAddress string
+	Embedder        string // --embedder of the system: "" or "local", "openai" (the stub), "none"
 	// Dispatch replaces starting workflows in the gateway (the benchmark's baseline).
 	Dispatch func(ctx context.Context, snap activities.MessageSnapshot)
 }
@@ -83,8 +86,12 @@ func (s *System) start(ctx context.Context, o Options) error {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	var err error
-	if s.Temporal, err = devserver.Start(ctx, devserver.Options{UIPort: -1, SearchAttributes: workers.SearchAttributes()}); err != nil {
-		return err
+	frontend, namespace := o.TemporalAddress, "default"
+	if frontend == "" {
+		if s.Temporal, err = devserver.Start(ctx, devserver.Options{UIPort: -1, SearchAttributes: workers.SearchAttributes()}); err != nil {
+			return err
+		}
+		frontend, namespace = s.Temporal.FrontendAddr, s.Temporal.Namespace
 	}
 	if s.DB, err = storetest.New(ctx, o.Name); err != nil {
 		return err
@@ -99,10 +106,10 @@ func (s *System) start(ctx context.Context, o Options) error {
 	}
 	s.DB.Store.WithKeyring(kr)
 	metrics := workers.NewMetrics()
-	if s.Client, err = workers.DialTemporal(ctx, s.Temporal.FrontendAddr, s.Temporal.Namespace, logger, kr, metrics); err != nil {
+	if s.Client, err = workers.DialTemporal(ctx, frontend, namespace, logger, kr, metrics); err != nil {
 		return err
 	}
-	if err := workers.EnsureSearchAttributes(ctx, s.Client, s.Temporal.Namespace); err != nil {
+	if err := workers.EnsureSearchAttributes(ctx, s.Client, namespace); err != nil {
 		return err
 	}
 	session, botID, err := workers.DiscordSession(ctx, BotToken, s.Sim.HTTPClient())
