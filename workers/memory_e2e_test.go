@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tzurot/tzurot/activities/embed"
+	"github.com/tzurot/tzurot/activities/llm/llmtest"
 	"github.com/tzurot/tzurot/store"
 	"github.com/tzurot/tzurot/workers"
 	"github.com/tzurot/tzurot/workflows"
@@ -396,4 +397,55 @@ func activeOf(t *testing.T, s *system, u store.User) []store.Memory {
 		t.Fatal(err)
 	}
 	return p.Memories
+}
+
+// The nightly dream runs once end to end on the in-process server: it merges today's
+// near-duplicates, writes a reflection in the character's voice, records the dream, and
+// /memory undo-dream reverts it.
+func TestDreamRunsOnTheServerAndCanBeUndone(t *testing.T) {
+	s := requireSystem(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	u, err := s.db.Store.Users.Ensure(ctx, "discord-dreamer", "dreamer", "Dreamer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{`Dreamer said: "I love the sea at night"`, `Dreamer said: "I love the sea at night."`, `Dreamer said: "my cat is called Moth"`} {
+		vec, _ := embed.Local{}.Embed(ctx, c)
+		if _, _, err := s.db.Store.Memories.Write(ctx, store.Memory{PersonaID: u.DefaultPersonaID, PersonalityID: s.lilith.ID, Content: c,
+			Embedding: vec, Embedder: embed.LocalModel, Origin: store.OriginTurn, Salience: 0.5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// They talked today: that is what makes a character dream about a persona tonight.
+	if err := s.db.Store.History.Append(ctx, store.Turn{ChannelID: "dream-channel", PersonalityID: s.lilith.ID, PersonaID: u.DefaultPersonaID,
+		UserID: u.ID, Role: "user", SpeakerName: "Dreamer", Content: "I love the sea at night", DiscordMessageID: "dream-msg-1"}); err != nil {
+		t.Fatal(err)
+	}
+	s.stub.SetReply(func(llmtest.ChatRequest) string {
+		return "REFLECTION: The sea keeps calling the Dreamer back, and I keep listening."
+	})
+	defer s.stub.SetReply(nil)
+	run := triggerSchedule(t, s, workflows.ScheduleDream)
+	var res workflows.DreamWorkflowResult
+	if err := s.client.GetWorkflow(ctx, run, "").Get(ctx, &res); err != nil {
+		t.Fatalf("dream run %s: %v", run, err)
+	}
+	scope := store.MemoryScope{PersonaID: u.DefaultPersonaID, PersonalityID: s.lilith.ID, UserID: u.ID}
+	dreams, err := s.db.Store.Memories.Dreams(ctx, scope)
+	if err != nil || len(dreams) != 1 {
+		t.Fatalf("dreams = %+v, %v (run %+v)", dreams, err, res)
+	}
+	if len(dreams[0].Added) == 0 || len(dreams[0].Merged) == 0 {
+		t.Fatalf("the dream added %v and merged %v; want a reflection and the near-duplicate merged", dreams[0].Added, dreams[0].Merged)
+	}
+	undone, err := s.db.Store.Memories.UndoLastDream(ctx, u.ID, time.Now())
+	if err != nil || undone.ID != dreams[0].ID {
+		t.Fatalf("undo = %+v, %v", undone, err)
+	}
+	for _, m := range activeOf(t, s, u) {
+		if strings.Contains(m.Content, "keep listening") {
+			t.Errorf("the reflection survived undo: %q", m.Content)
+		}
+	}
 }
