@@ -110,6 +110,10 @@ func (g *Gateway) onMessage(ctx context.Context, s *discordgo.Session, m *discor
 	if !ok || !g.admit(ctx, m.Message, snap, self) {
 		return
 	}
+	if g.Dispatch != nil {
+		g.Dispatch(ctx, snap)
+		return
+	}
 	g.start(ctx, snap)
 }
 

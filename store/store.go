@@ -49,6 +49,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database URL is not valid (expected postgres://user@host:port/db): %w", redactURLError(err))
 	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx defaults to max(4, CPUs) connections; a worker runs many activities at once,
+		// each a query or two. (The burst benchmark did not move with this: it is not the
+		// bottleneck there, see docs/PERFORMANCE.md.)
+		cfg.MaxConns = 16
+	}
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		// The vector type exists only after the first migration; register it lazily.
 		if err := pgxvector.RegisterTypes(ctx, c); err != nil && !isUnknownType(err) {

@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"go.temporal.io/sdk/testsuite"
-
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/store"
 	"github.com/tzurot/tzurot/workers/systemtest"
@@ -115,40 +113,34 @@ func latency(ctx context.Context, o Options, logger *slog.Logger, v variant) ([]
 	return out, nil
 }
 
-// inline is the baseline: the same activities in the same order, called directly (in
-// the SDK's activity test environment, which gives them an activity context) instead of
-// through Temporal.
+// inline is the baseline: the same activities in the same order, called directly in the
+// gateway's goroutine instead of through Temporal (they run outside an activity context
+// too: heartbeats are skipped there).
 func inline(ctx context.Context, sys *systemtest.System, snap activities.MessageSnapshot) {
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
 	acts := systemtestActivities(sys)
-	env.RegisterActivity(acts)
 	wfID := "inline-" + snap.ID
-	run := func(fn, in, out any) bool {
-		v, err := env.ExecuteActivity(fn, in)
-		if err != nil {
-			return false
-		}
-		if out != nil {
-			return v.Get(out) == nil
-		}
-		return true
-	}
-	var res activities.ResolvePersonalitiesResult
-	if !run(acts.ResolvePersonalities, activities.ResolvePersonalitiesInput{Message: snap}, &res) {
+	res, err := acts.ResolvePersonalities(ctx, activities.ResolvePersonalitiesInput{Message: snap})
+	if err != nil {
 		return
 	}
 	for _, p := range res.Personalities {
-		var key activities.KeyHandle
-		var mems activities.RetrieveMemoriesResult
-		var reply activities.CallLLMResult
-		var delivered activities.DeliverReplyResult
-		_ = run(acts.ResolveKey, activities.ResolveKeyInput{UserID: res.User.ID, PersonalityID: p.ID}, &key) &&
-			run(acts.FetchContext, activities.FetchContextInput{WorkflowID: wfID, Message: snap, Personality: p, User: res.User, Guest: key.Guest}, nil) &&
-			run(acts.RetrieveMemories, activities.RetrieveMemoriesInput{Query: snap.Content, PersonaID: res.User.PersonaID, PersonalityID: p.ID}, &mems) &&
-			run(acts.CallLLM, activities.CallLLMInput{WorkflowID: wfID, Message: snap, Personality: p, User: res.User, Key: key, MemoryIDs: mems.MemoryIDs}, &reply) &&
-			run(acts.DeliverReply, activities.DeliverReplyInput{WorkflowID: wfID, Message: snap, Personality: p, Text: reply.Text, Footer: reply.Footer}, &delivered) &&
-			run(acts.RecordTurn, activities.RecordTurnInput{WorkflowID: wfID, Message: snap, Personality: p, User: res.User, Key: key, Reply: reply, MessageIDs: delivered.MessageIDs}, nil)
+		key, err := acts.ResolveKey(ctx, activities.ResolveKeyInput{UserID: res.User.ID, PersonalityID: p.ID})
+		if err != nil {
+			return
+		}
+		if _, err := acts.FetchContext(ctx, activities.FetchContextInput{WorkflowID: wfID, Message: snap, Personality: p, User: res.User, Guest: key.Guest}); err != nil {
+			return
+		}
+		mems, _ := acts.RetrieveMemories(ctx, activities.RetrieveMemoriesInput{Query: snap.Content, PersonaID: res.User.PersonaID, PersonalityID: p.ID, UserID: res.User.ID, Guest: key.Guest})
+		reply, err := acts.CallLLM(ctx, activities.CallLLMInput{WorkflowID: wfID, Message: snap, Personality: p, User: res.User, Key: key, MemoryIDs: mems.MemoryIDs})
+		if err != nil {
+			return
+		}
+		delivered, err := acts.DeliverReply(ctx, activities.DeliverReplyInput{WorkflowID: wfID, Message: snap, Personality: p, Text: reply.Text, Footer: reply.Footer})
+		if err != nil {
+			return
+		}
+		_, _ = acts.RecordTurn(ctx, activities.RecordTurnInput{WorkflowID: wfID, Message: snap, Personality: p, User: res.User, Key: key, Reply: reply, MessageIDs: delivered.MessageIDs})
 	}
 }
 
