@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -83,7 +84,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	ts, err := devserver.Start(ctx, devserver.Options{
 		FrontendPort: cfg.TemporalPort, UIPort: cfg.UIPort, Namespace: cfg.TemporalNamespace,
 		DatabaseFile: filepath.Join(cfg.DataDir, "temporal.db"), SearchAttributes: SearchAttributes(),
-		Logger: log, CodecEndpoint: codecURL,
+		Logger: log, LogLevel: slog.LevelError, CodecEndpoint: codecURL, // the embedded server warns loudly on every shutdown
 	})
 	if err != nil {
 		return fmt.Errorf("embedded Temporal server: %w (is port %d taken? set --temporal-port)", err, cfg.TemporalPort)
