@@ -318,33 +318,42 @@ func TestTemporalServerKilledMidStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sys.Stop()
+	streamThroughFault(ctx, t, sys, "survive", func() {
+		server.kill() // mid-stream: some workflows running, one message arriving
+		time.Sleep(time.Second)
+		server.start()
+		waitPort(t, addr)
+	})
+}
+
+// streamThroughFault sends six mentions a quarter second apart, runs fault after the
+// third, and checks that every mention got exactly one reply once things recover.
+func streamThroughFault(ctx context.Context, t *testing.T, sys *systemtest.System, token string, fault func()) {
+	t.Helper()
 	if _, err := sys.DB.Store.Personalities.Upsert(ctx, store.Personality{Slug: "lilith", Name: "Lilith", IsPublic: true}); err != nil {
 		t.Fatal(err)
 	}
 	sys.Stub.SetLatency(300 * time.Millisecond)
-	ch := sys.Sim.AddChannel(sys.Guild.ID, "temporal-faults")
+	ch := sys.Sim.AddChannel(sys.Guild.ID, token+"-faults")
 	const mentions = 6
 	var ids []string
 	for i := 0; i < mentions; i++ {
-		m := sys.Sim.Say(ch.ID, sys.User.ID, fmt.Sprintf("@Lilith survive-%d.", i))
+		m := sys.Sim.Say(ch.ID, sys.User.ID, fmt.Sprintf("@Lilith %s-%d.", token, i))
 		ids = append(ids, m.ID)
 		time.Sleep(250 * time.Millisecond)
 		if i == 2 {
-			server.kill() // mid-stream: some workflows running, one message arriving
-			time.Sleep(time.Second)
-			server.start()
-			waitPort(t, addr)
+			fault()
 		}
 	}
 	for _, id := range ids {
 		if _, err := sys.WaitConversation(ctx, id); err != nil {
-			t.Fatalf("after the server restart: %v", err)
+			t.Fatalf("after the fault: %v", err)
 		}
 	}
 	for i := 0; i < mentions; i++ {
 		n := 0
 		for _, p := range sys.Sim.WebhookPosts() {
-			if strings.Contains(p.Content, fmt.Sprintf("survive-%d.", i)) {
+			if strings.Contains(p.Content, fmt.Sprintf("%s-%d.", token, i)) {
 				n++
 			}
 		}
