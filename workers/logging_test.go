@@ -9,7 +9,7 @@ import (
 
 func TestLoggerRedactsSecrets(t *testing.T) {
 	secrets := []string{
-		"sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		"sk-or-v1-FAKEtestkey0000000000000000000000000000000000000000000000goodcdef",
 		"sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345",
 		"sk-0123456789abcdefghijklmnopqrstuv",
 		"AIzaSyA1234567890abcdefghijklmnopqrstu",

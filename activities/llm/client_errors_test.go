@@ -174,7 +174,7 @@ func TestKeyNeverInErrors(t *testing.T) {
 		badKey,
 		"sk-proj-Abc123Def456Ghi789Jkl012Mno345Pqr678Stu901Vwx234",
 		"gsk_8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f",
-		"AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+		"AIzaFAKEtestkey0000000000000000000000000",
 	}
 	statuses := []int{401, 402, 429, 500, 502}
 	for _, key := range keys {

@@ -19,8 +19,8 @@ import (
 )
 
 const (
-	goodKey = "sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
-	badKey  = "sk-or-v1-ffffffffffffffffwrongwrongwrongwrong9876543210fedcba98765432"
+	goodKey = "sk-or-v1-FAKEtestkey0000000000000000000000000000000000000000000000good"
+	badKey  = "sk-or-v1-FAKEtestkey00000000000000000000000000000000000000000000wrong"
 	model   = "openai/gpt-4o-mini"
 )
 
