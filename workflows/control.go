@@ -34,6 +34,9 @@ type control struct {
 	retryCh   workflow.ReceiveChannel
 	cancelled bool
 	reason    string
+	// localDB runs the database-only steps as local activities (versionLocalDB): no
+	// matching round trip each, the biggest share of the pipeline's overhead.
+	localDB bool
 }
 
 func newControl(ctx workflow.Context, status *Status) *control {
@@ -55,8 +58,13 @@ func (c *control) exec(ctx workflow.Context, step, slug string, opts workflow.Ac
 		}
 		c.status.Step, c.status.Personality, c.status.Attempt = step, slug, attempt
 		opts.Summary = step + " for " + slug
-		actx, abandon := workflow.WithCancel(withOptions(ctx, opts))
-		future := workflow.ExecuteActivity(actx, activity, input)
+		actx, abandon := workflow.WithCancel(ctx)
+		var future workflow.Future
+		if c.localDB && opts.HeartbeatTimeout == 0 && isLocal(step) {
+			future = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(actx, localOptions(opts)), activity, input)
+		} else {
+			future = workflow.ExecuteActivity(withOptions(actx, opts), activity, input)
+		}
 		var err error
 		again := false
 		sel := workflow.NewSelector(ctx)
@@ -81,5 +89,24 @@ func (c *control) exec(ctx workflow.Context, step, slug string, opts workflow.Ac
 			continue
 		}
 		return err
+	}
+}
+
+// isLocal names the steps that only touch PostgreSQL (and the local embedder): cheap,
+// idempotent, no outside side effect. Steps that call Discord or the LLM stay durable
+// activities, each attempt recorded in history.
+func isLocal(step string) bool {
+	switch step {
+	case "ResolvePersonalities", "ResolveKey", "RetrieveMemories", "RecordTurn":
+		return true
+	}
+	return false
+}
+
+// localOptions carries an activity's timeouts and retry policy over to a local activity.
+func localOptions(o workflow.ActivityOptions) workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout: o.StartToCloseTimeout, ScheduleToCloseTimeout: o.ScheduleToCloseTimeout,
+		RetryPolicy: o.RetryPolicy, Summary: o.Summary,
 	}
 }

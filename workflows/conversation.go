@@ -47,6 +47,8 @@ const (
 	versionTriggerMemo = "trigger-attribute-and-memo"
 	// versionNotices posts ResolvePersonalities' notices (an NSFW character refused).
 	versionNotices = "resolve-notices"
+	// versionLocalDB runs the database-only steps as local activities.
+	versionLocalDB = "local-db-steps"
 )
 
 // ConversationWorkflow runs one Discord message: resolve who answers, then for each
@@ -59,6 +61,7 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) (Conversat
 		return ConversationResult{}, err
 	}
 	ctl := newControl(ctx, status)
+	ctl.localDB = workflow.GetVersion(ctx, versionLocalDB, workflow.DefaultVersion, 1) >= 1
 	var resolved activities.ResolvePersonalitiesResult
 	err := ctl.exec(ctx, "ResolvePersonalities", "", dbOptions, a.ResolvePersonalities,
 		activities.ResolvePersonalitiesInput{Message: in.Message}, &resolved)
@@ -202,10 +205,17 @@ func (t turn) run(ctx workflow.Context) (ReplyOutcome, string) {
 
 	// The reply is out; recording it is not cancellable (the user saw it).
 	t.ctl.status.Step = "RecordTurn"
-	if err := workflow.ExecuteActivity(withOptions(ctx, dbOptions), a.RecordTurn, activities.RecordTurnInput{
+	record := activities.RecordTurnInput{
 		WorkflowID: wfID, Message: t.msg, Personality: t.p, User: t.user, Key: reply.key, Reply: reply.CallLLMResult,
 		MessageIDs: delivered.MessageIDs,
-	}).Get(ctx, nil); err != nil {
+	}
+	var recorded workflow.Future
+	if t.ctl.localDB {
+		recorded = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localOptions(dbOptions)), a.RecordTurn, record)
+	} else {
+		recorded = workflow.ExecuteActivity(withOptions(ctx, dbOptions), a.RecordTurn, record)
+	}
+	if err := recorded.Get(ctx, nil); err != nil {
 		// The user has the reply; losing its record is logged, not shown.
 		workflow.GetLogger(ctx).Error("turn not recorded", "personality", t.p.Slug, "err", err)
 	}
