@@ -2,6 +2,7 @@ package workers_test
 
 import (
 	"context"
+	"github.com/bwmarrin/discordgo"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -191,4 +192,19 @@ func TestStuckListsLongRunningConversations(t *testing.T) {
 		t.Fatalf("%s not listed among %d stuck runs", id, len(runs))
 	}
 	s.waitConversation(t, msg.ID)
+}
+
+func TestAdminHealth(t *testing.T) {
+	s := requireSystem(t)
+	ch := s.channel(t)
+	op := safetyOperator(t, s)
+	got := content(s.command(t, ch.ID, op.ID, discordgo.ApplicationCommandInteractionData{Name: "admin", Options: sub("health")}))
+	for _, want := range []string{"Discord gateway", "Database", "✅", "Temporal", "Queue backlog", "Uptime"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("/admin health lacks %q: %s", want, got)
+		}
+	}
+	if got := content(s.command(t, ch.ID, s.user.ID, discordgo.ApplicationCommandInteractionData{Name: "admin", Options: sub("health")})); !strings.Contains(got, "owners") {
+		t.Errorf("/admin health for a non-owner: %q", got)
+	}
 }
