@@ -70,6 +70,11 @@ func TestOperatorRetriesAStuckStep(t *testing.T) {
 	msg := s.sim.Say(ch.ID, s.user.ID, "@Lilith are you stuck?")
 	id := workflows.ConversationID(msg.ID)
 	s.waitStep(t, id, "CallLLM")
+	// Signal only once the first attempt is really stuck at the provider; a retry that
+	// lands before the call would make the second attempt the first call.
+	for deadline := time.Now().Add(10 * time.Second); calls.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := s.client.SignalWorkflow(context.Background(), id, "", workflows.SignalRetry, workflows.RetrySignal{}); err != nil {
 		t.Fatal(err)
 	}
