@@ -24,7 +24,7 @@ import (
 
 // Activities run here against real PostgreSQL, the Discord simulator and the LLM stub,
 // inside the SDK's activity test environment (no Temporal server needed).
-const apiKey = "sk-or-v1-activitytest000000000000000000000000000000000000000000000"
+const apiKey = "sk-or-v1-activit-test000-0000000-0000000-0000000-0000000-000000000"
 
 var (
 	db   *storetest.DB

@@ -65,7 +65,7 @@ func TestAPIKeysPutRevealListDelete(t *testing.T) {
 	kr, key := testKeyring(t, 1)
 	keys := store.NewAPIKeys(db.Store.Pool, kr)
 	user := keyUsers(t, "apikeys-crud-", 1)[0]
-	const orKey = "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"
+	const orKey = "sk-or-v1-4f9c2d0-8b7a6c5-4e3f2a1-0c9d8e7-6a5b4c3-2e1f0a9-8c7d6e5-4a3ba1b2"
 	const oaKey = "sk-proj-Zq3x9LmN0pQ7rS2tUvW8yX1zA4bC6dE5fG"
 
 	if err := keys.Put(ctx, user, "OpenRouter ", "", orKey); err != nil {
@@ -115,7 +115,7 @@ func TestAPIKeysPutRevealListDelete(t *testing.T) {
 	}
 
 	// Replacing a key: the new one reveals, and it has not been used yet.
-	const newKey = "sk-or-v1-ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff9z9z"
+	const newKey = "sk-or-v1-fffffff-fffffff-fffffff-fffffff-fffffff-fffffff-fffffff-ffff9z9z"
 	if err := keys.Put(ctx, user, "openrouter", "https://proxy.example/v1", newKey); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestAPIKeysCiphertextIsBoundToItsRow(t *testing.T) {
 
 func TestMaskAPIKey(t *testing.T) {
 	tests := []struct{ key, want string }{
-		{"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", "sk-or-…a1b2"},
+		{"sk-or-v1-4f9c2d0-8b7a6c5-4e3f2a1-0c9d8e7-6a5b4c3-2e1f0a9-8c7d6e5-4a3ba1b2", "sk-or-…a1b2"},
 		{"sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "sk-ant-…6789"},
 		{"sk-proj-Zq3x9LmN0pQ7rS2tUvW8yX1zA4bC6dE5fG", "sk-proj-…E5fG"},
 		{"sk-0123456789abcdefWXYZ", "sk-…WXYZ"},
@@ -213,7 +213,7 @@ func TestMaskAPIKey(t *testing.T) {
 		{"sk-abc-0123456789abcd", "…abcd"},                           // prefix would leave fewer than 16
 		{"short", "…"},                                               // never the whole key
 		{"", "…"},                                                    // nothing stored
-		{"  sk-or-v1-0000000000000000000000009f8e  ", "sk-or-…9f8e"}, // pasted with spaces
+		{"  sk-or-v1-0000000-0000000-0000000-9f8e  ", "sk-or-…9f8e"}, // pasted with spaces
 		{"ключ-ключ-ключ-ключ-ключ-ключ", "…ключ"},                   // runes, not bytes
 	}
 	for _, tt := range tests {

@@ -9,9 +9,9 @@ import (
 
 func TestLoggerRedactsSecrets(t *testing.T) {
 	secrets := []string{
-		"sk-or-v1-FAKEtestkey0000000000000000000000000000000000000000000000goodcdef",
+		"sk-or-v1-FAKEtes-key0000-0000000-0000000-0000000-0000000-0000000-0goodcdef",
 		"sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345",
-		"sk-0123456789abcdefghijklmnopqrstuv",
+		"sk-0123456-89abcde-ghijklm-opqrstuv",
 		"AIzaSyA1234567890abcdefghijklmnopqrstu",
 		"MTA5ODc2NTQzMjEwOTg3NjU0.GabCdE.abcdefghijklmnopqrstuvwxyz0123456",
 	}

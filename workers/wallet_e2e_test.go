@@ -40,11 +40,11 @@ func TestBringYourOwnKeyThroughTheModal(t *testing.T) {
 	if r.Type != discordgo.InteractionResponseModal {
 		t.Fatalf("apikey set must open a modal, got %+v", r)
 	}
-	if got := submit("sk-or-v1-notavalidkey00000000000000000000000000"); !strings.Contains(got, "Not stored") || !strings.Contains(got, "rejected") {
+	if got := submit("sk-or-v1-notaval-dkey000-0000000-0000000-000000"); !strings.Contains(got, "Not stored") || !strings.Contains(got, "rejected") {
 		t.Fatalf("invalid key: %q", got)
 	}
-	s.stub.SetKeyLimit("sk-or-v1-broke00000000000000000000000000000000", 1, 1)
-	if got := submit("sk-or-v1-broke00000000000000000000000000000000"); !strings.Contains(got, "Not stored") {
+	s.stub.SetKeyLimit("sk-or-v1-broke00-0000000-0000000-0000000-00000", 1, 1)
+	if got := submit("sk-or-v1-broke00-0000000-0000000-0000000-00000"); !strings.Contains(got, "Not stored") {
 		t.Fatalf("out-of-credit key: %q", got)
 	}
 	got := submit(testUserKey)

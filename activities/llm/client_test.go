@@ -19,8 +19,8 @@ import (
 )
 
 const (
-	goodKey = "sk-or-v1-FAKEtestkey0000000000000000000000000000000000000000000000good"
-	badKey  = "sk-or-v1-FAKEtestkey00000000000000000000000000000000000000000000wrong"
+	goodKey = "sk-or-v1-FAKEtes-key0000-0000000-0000000-0000000-0000000-0000000-0good"
+	badKey  = "sk-or-v1-FAKEtes-key0000-0000000-0000000-0000000-0000000-0000000-rong"
 	model   = "openai/gpt-4o-mini"
 )
 

@@ -10,7 +10,7 @@ import (
 )
 
 func TestCheckKey(t *testing.T) {
-	const good, spent, limited = "sk-or-v1-good000000000000000000", "sk-or-v1-spent00000000000000000", "sk-or-v1-limit00000000000000000"
+	const good, spent, limited = "sk-or-v1-good000-0000000-000000", "sk-or-v1-spent00-0000000-000000", "sk-or-v1-limit00-0000000-000000"
 	stub := llmtest.New(llmtest.Options{APIKeys: []string{good, spent, limited}})
 	defer stub.Close()
 	stub.SetKeyLimit(spent, 5, 5)
@@ -23,7 +23,7 @@ func TestCheckKey(t *testing.T) {
 		{"openrouter", good, llm.KeyUnlimited},
 		{"openrouter", spent, llm.KeyNoCredit},
 		{"openrouter", limited, llm.KeyValid},
-		{"openrouter", "sk-or-v1-wrong0000000000000000", llm.KeyInvalid},
+		{"openrouter", "sk-or-v1-wrong00-0000000-00000", llm.KeyInvalid},
 		{"openai-compatible", good, llm.KeyValid},
 		{"openai-compatible", "sk-wrong", llm.KeyInvalid},
 		{"openrouter", "", llm.KeyInvalid},

@@ -6,7 +6,7 @@ import (
 )
 
 func TestRedact(t *testing.T) {
-	const key = "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"
+	const key = "sk-or-v1-0e6f44a-7a05f1d-d2ad7e8-c4c1d6b-1688e4f-ad4ed0c-ce6e2b5-1a1d71c9"
 	tests := []struct {
 		name, key, in, want string
 	}{
@@ -14,7 +14,7 @@ func TestRedact(t *testing.T) {
 		{"echoed header", key, `got "Authorization: Bearer ` + key + `"`, `got "Authorization: [REDACTED]"`},
 		{"bearer alone", "other", "token Bearer abc.def-ghi was refused", "token Bearer [REDACTED] was refused"},
 		{"openai masked", "sk-proj-zzzzzzzz", "Incorrect API key provided: sk-abc12***************wxyz. You can find", "Incorrect API key provided: [REDACTED] You can find"},
-		{"fragment of the key", key, "key ending ...a47a05f1dad2ad is invalid", "key ending ...[REDACTED] is invalid"},
+		{"fragment of the key", key, "key ending ...7a05f1d-d2ad is invalid", "key ending ...[REDACTED] is invalid"},
 		{"non-sk key fragment", "gsk_8a7b6c5d4e3f2a1b0c9d", "key gsk_8a7b6c5d... rejected", "key [REDACTED]... rejected"},
 		{"api_key field", "x", `{"api_key": "AIzaSyD-9tSrke72"}`, `{"api_key": "[REDACTED]"}`},
 		{"nothing secret", key, "Rate limit exceeded for task-force", "Rate limit exceeded for task-force"},

@@ -65,7 +65,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 		name      string
 		plaintext []byte
 	}{
-		{"api key", []byte("sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef01234567")},
+		{"api key", []byte("sk-or-v1-0123456-89abcde-0123456-89abcde-0123456-89abcde-01234567")},
 		{"empty", []byte{}},
 		{"binary", []byte{0, 1, 2, 0xff, 0xfe}},
 		{"large", bytes.Repeat([]byte("x"), 1<<16)},
@@ -293,7 +293,7 @@ func TestConcurrentSealOpen(t *testing.T) {
 	}
 }
 
-var benchKey = []byte("sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef0123456") // 64 bytes
+var benchKey = []byte("sk-or-v1-0123456-89abcde-0123456-89abcde-0123456-89abcde-0123456") // 64 bytes
 
 func BenchmarkSeal(b *testing.B) {
 	kr := mustRing(b, mustKey(b, 1))

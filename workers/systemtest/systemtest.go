@@ -33,9 +33,9 @@ import (
 const (
 	BotToken = "test-bot-token-not-a-secret"
 	// APIKey is the operator's key the stub accepts.
-	APIKey = "sk-or-v1-testkey0000000000000000000000000000000000000000000000000"
+	APIKey = "sk-or-v1-testkey-0000000-0000000-0000000-0000000-0000000-00000000"
 	// UserKey is a key a user brings with /settings apikey set (the stub accepts it).
-	UserKey = "sk-or-v1-userkey0000000000000000000000000000000000000000000000000"
+	UserKey = "sk-or-v1-userkey-0000000-0000000-0000000-0000000-0000000-00000000"
 	// MasterKey seals API keys and payloads.
 	MasterKey = "7a7572f07465737420206d6173746572206b6579206e6f742061207365637265"
 )

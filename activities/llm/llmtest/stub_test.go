@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-const key = "sk-or-v1-stubkey0123456789abcdef0123456789abcdef"
+const key = "sk-or-v1-stubkey-1234567-9abcdef-1234567-9abcdef"
 
 // do sends a raw request and decodes the JSON answer.
 func do(t *testing.T, ctx context.Context, method, url, auth, body string) (int, http.Header, map[string]any) {
