@@ -135,20 +135,30 @@ func (b *Bot) characterEditSubmit(ctx context.Context, c *Call) error {
 	return b.saveCharacter(ctx, c, p, strings.ToLower(title))
 }
 
-// characterFieldButton opens one long field in a modal of up to five boxes.
-func (b *Bot) characterFieldButton(ctx context.Context, c *Call) error {
+// fieldTarget reads a "character id:field id" custom-id argument: the character (which
+// the caller must own) and the field. what names the expired thing in the user error.
+func (b *Bot) fieldTarget(ctx context.Context, c *Call, what string) (store.Personality, cardField, error) {
 	u, err := c.user(ctx)
 	if err != nil {
-		return err
+		return store.Personality{}, cardField{}, err
 	}
 	id, fieldID, _ := strings.Cut(c.Arg, ":")
 	p, err := b.characterByID(ctx, c, u, id, true)
 	if err != nil {
-		return err
+		return store.Personality{}, cardField{}, err
 	}
 	f, ok := fieldByID(fieldID)
 	if !ok {
-		return Userf("This button has expired; run the command again.")
+		return store.Personality{}, cardField{}, Userf("This %s has expired; run the command again.", what)
+	}
+	return p, f, nil
+}
+
+// characterFieldButton opens one long field in a modal of up to five boxes.
+func (b *Bot) characterFieldButton(ctx context.Context, c *Call) error {
+	p, f, err := b.fieldTarget(ctx, c, "button")
+	if err != nil {
+		return err
 	}
 	parts := splitText(*f.get(&p), MaxModalInputLength)
 	if len(parts) > maxFormParts {
@@ -173,18 +183,9 @@ func (b *Bot) characterFieldButton(ctx context.Context, c *Call) error {
 }
 
 func (b *Bot) characterFieldSubmit(ctx context.Context, c *Call) error {
-	u, err := c.user(ctx)
+	p, f, err := b.fieldTarget(ctx, c, "form")
 	if err != nil {
 		return err
-	}
-	id, fieldID, _ := strings.Cut(c.Arg, ":")
-	p, err := b.characterByID(ctx, c, u, id, true)
-	if err != nil {
-		return err
-	}
-	f, ok := fieldByID(fieldID)
-	if !ok {
-		return Userf("This form has expired; run the command again.")
 	}
 	var v strings.Builder
 	for i := 1; i <= maxFormParts; i++ {

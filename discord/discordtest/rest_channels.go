@@ -105,9 +105,8 @@ func (s *Server) getMember(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cs, ok := s.channels[r.PathValue("id")]
+	cs, ok := s.pathChannelLocked(w, r)
 	if !ok {
-		notFound(w, "Channel")
 		return
 	}
 	writeJSON(w, http.StatusOK, cs.ch)
@@ -144,9 +143,8 @@ func (s *Server) getMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cs, ok := s.channels[r.PathValue("id")]
+	cs, ok := s.pathChannelLocked(w, r)
 	if !ok {
-		notFound(w, "Channel")
 		return
 	}
 	page := history(cs.messages, limit, bounds["before"], bounds["after"], bounds["around"])
@@ -160,14 +158,8 @@ func (s *Server) getMessages(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cs, ok := s.channels[r.PathValue("id")]
+	_, m, ok := s.pathMessageLocked(w, r)
 	if !ok {
-		notFound(w, "Channel")
-		return
-	}
-	m := findMessage(cs, r.PathValue("mid"))
-	if m == nil {
-		notFound(w, "Message")
 		return
 	}
 	writeJSON(w, http.StatusOK, restMessage(m))
@@ -207,9 +199,8 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cs, ok := s.channels[r.PathValue("id")]
+	cs, ok := s.pathChannelLocked(w, r)
 	if !ok {
-		notFound(w, "Channel")
 		return
 	}
 	var ref *discordgo.Message
@@ -251,14 +242,8 @@ func (s *Server) editMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cs, ok := s.channels[r.PathValue("id")]
+	_, m, ok := s.pathMessageLocked(w, r)
 	if !ok {
-		notFound(w, "Channel")
-		return
-	}
-	m := findMessage(cs, r.PathValue("mid"))
-	if m == nil {
-		notFound(w, "Message")
 		return
 	}
 	if m.Author == nil || m.Author.ID != s.bot.ID || m.WebhookID != "" {
@@ -301,14 +286,8 @@ func (s *Server) applyEditLocked(w http.ResponseWriter, m *discordgo.Message, bo
 func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cs, ok := s.channels[r.PathValue("id")]
+	cs, m, ok := s.pathMessageLocked(w, r)
 	if !ok {
-		notFound(w, "Channel")
-		return
-	}
-	m := findMessage(cs, r.PathValue("mid"))
-	if m == nil {
-		notFound(w, "Message")
 		return
 	}
 	s.removeMessageLocked(cs, m.ID)
@@ -334,4 +313,29 @@ func restMessage(m *discordgo.Message) *discordgo.Message {
 	out := *m
 	out.Member = nil
 	return &out
+}
+
+// pathChannelLocked is the channel named by the route's {id}, answering 404 when there
+// is none. The caller holds s.mu.
+func (s *Server) pathChannelLocked(w http.ResponseWriter, r *http.Request) (*channelState, bool) {
+	cs, ok := s.channels[r.PathValue("id")]
+	if !ok {
+		notFound(w, "Channel")
+	}
+	return cs, ok
+}
+
+// pathMessageLocked is the channel and message named by {id} and {mid}, answering 404
+// for either. The caller holds s.mu.
+func (s *Server) pathMessageLocked(w http.ResponseWriter, r *http.Request) (*channelState, *discordgo.Message, bool) {
+	cs, ok := s.pathChannelLocked(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	m := findMessage(cs, r.PathValue("mid"))
+	if m == nil {
+		notFound(w, "Message")
+		return nil, nil, false
+	}
+	return cs, m, true
 }

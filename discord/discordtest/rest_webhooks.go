@@ -45,9 +45,8 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cs, ok := s.channels[r.PathValue("id")]
+	cs, ok := s.pathChannelLocked(w, r)
 	if !ok {
-		notFound(w, "Channel")
 		return
 	}
 	switch cs.ch.Type {
